@@ -70,7 +70,7 @@ WSGI_APPLICATION = "demo.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "demo" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -103,6 +103,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "demo" / "static"]
 
 # --- Security -------------------------------------------------------------------------
 # Production values (DEBUG=false) make `manage.py check --deploy` report nothing.

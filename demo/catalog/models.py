@@ -26,7 +26,8 @@ class Category(models.Model):
         verbose_name_plural = "categories"
 
     def __str__(self) -> str:
-        return f"{self.parent.name} > {self.name}" if self.parent_id else self.name
+        parent = self.parent
+        return f"{parent.name} > {self.name}" if parent is not None else self.name
 
 
 class Supplier(models.Model):

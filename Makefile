@@ -1,0 +1,60 @@
+# The two commands of the contract: `make demo` and `make test` (see README.md).
+# Both set everything up on a fresh clone; re-running them is fast.
+
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+LEGACY_VENV ?= .venv-dj52
+# PostgreSQL leg: on when TOOLKIT_TEST_POSTGRES is set (a postgres:// URL or any value
+# for the default below) or when CI=true; then it must pass, and an unreachable server
+# fails the run.
+PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/toolkit
+PG_URL         := $(if $(filter postgres%,$(TOOLKIT_TEST_POSTGRES)),$(TOOLKIT_TEST_POSTGRES),$(PG_DEFAULT_URL))
+WANT_PG        := $(or $(TOOLKIT_TEST_POSTGRES),$(filter true,$(CI)))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench
+
+help:
+	@echo "make demo         set up and run the demo admin at http://127.0.0.1:8000/admin/"
+	@echo "make test         set up, then ruff, mypy and pytest (SQLite; PostgreSQL too with"
+	@echo "                  TOOLKIT_TEST_POSTGRES=1 or CI=true)"
+	@echo "make test-legacy  the Django 5.2 / Python 3.11 leg"
+	@echo "make bench        benchmarks (PostgreSQL), printing ratios"
+
+venv:
+	@scripts/bootstrap $(VENV)
+
+demo: venv
+	@$(PY) manage.py demo_setup
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho --procfile Procfile start
+
+test: venv chromium lint typecheck pytest $(if $(WANT_PG),pytest-postgres)
+
+lint: venv
+	@echo "== ruff"
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	@echo "== mypy toolkit/"
+	@$(VENV)/bin/mypy toolkit
+
+chromium:
+	@scripts/install-chromium
+
+pytest: venv
+	@echo "== pytest on SQLite ($$($(PY) -c 'import sys, django; print("Python %d.%d, Django %s" % (*sys.version_info[:2], django.__version__))'))"
+	@env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+pytest-postgres: venv
+	@echo "== pytest on PostgreSQL ($(PG_URL))"
+	@$(PY) scripts/check-database "$(PG_URL)"
+	@DATABASE_URL="$(PG_URL)" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Django 5.2 LTS on Python 3.11, with the django-tasks backport.
+test-legacy: chromium
+	@scripts/bootstrap $(LEGACY_VENV) --min 3.11 --max 3.11 --django "Django>=5.2,<6.0"
+	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) pytest $(if $(WANT_PG),pytest-postgres)
+
+bench: venv
+	@$(PY) bench/run.py

@@ -1,0 +1,132 @@
+"""A real browser for every feature: Playwright driving Debian's headless Chromium.
+
+Fixtures:
+
+- ``browser``: one Chromium per test module (``/usr/bin/chromium``; Playwright's own
+  browser download is never used).
+- ``page``: a fresh browser context on pytest-django's ``live_server``; relative URLs
+  work (``page.goto("/admin/")``). The test fails if the page reports a
+  Content-Security-Policy violation or a JavaScript error, and a screenshot of a failed
+  test is saved under ``var/test-artifacts/``.
+- ``admin_page``: the same, already logged in as a superuser.
+
+Without Chromium the tests here are skipped with one clear line; with ``CI=true`` its
+absence fails them instead, since CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("TOOLKIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="module")
+def allow_orm_beside_playwright():
+    """Playwright's sync API keeps an event loop running in the test thread while the
+    browser is open; Django refuses ORM calls from such a thread (fixtures, the database
+    flush after each test) unless told it is safe. Only browser tests need this, so it is
+    set for their modules alone."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(allow_orm_beside_playwright):
+    if not os.path.exists(CHROMIUM):
+        message = (
+            f"Chromium not found at {CHROMIUM}: browser tests need Debian's chromium "
+            "(`make test` installs it when run as root)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI requires them")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+
+    def on_console(msg):
+        # A failed sub-resource is reported with its URL by on_response below.
+        if msg.text.startswith("Failed to load resource"):
+            return
+        if msg.type == "error" or "Content Security Policy" in msg.text:
+            problems.append(f"console {msg.type}: {msg.text}")
+
+    def on_response(response):
+        if response.status >= 400 and response.request.resource_type != "document":
+            problems.append(
+                f"{response.status} for {response.request.resource_type} {response.url}"
+            )
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.problems = problems
+    yield page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    if failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+    if not failed:
+        assert problems == [], "the browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def admin_page(page, live_server, superuser):
+    """A page whose browser is logged in to the admin as ``superuser``."""
+    login(page, "root", "pw-root-123")
+    return page
+
+
+def login(page, username: str, password: str) -> None:
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r".*/admin/$"))

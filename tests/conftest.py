@@ -1,0 +1,58 @@
+"""Fixtures shared by the whole suite: people and a small catalog.
+
+Tests marked ``postgres`` run only when the suite runs on PostgreSQL (``make test`` with
+``TOOLKIT_TEST_POSTGRES=1`` or ``CI=true``); on SQLite they are skipped with that reason,
+and ``-ra`` lists them at the end of the run.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_report_header(config):
+    db = settings.DATABASES["default"]
+    return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db['NAME']}"
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(
+        reason="needs PostgreSQL: run `make test` with TOOLKIT_TEST_POSTGRES=1 (on in CI)"
+    )
+    for item in items:
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """Staff with only the view permission on the catalog."""
+    user = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="catalog", codename__startswith="view_")
+    )
+    return user
+
+
+@pytest.fixture
+def customer(django_user_model):
+    """A logged-in person who is not staff."""
+    return django_user_model.objects.create_user("customer", password="pw-customer-123")
+
+
+@pytest.fixture
+def catalog(db):
+    """A small seeded catalog (deterministic)."""
+    call_command("seed_catalog", products=60, seed=7, stdout=io.StringIO())
