@@ -57,4 +57,4 @@ test-legacy: chromium
 	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) pytest $(if $(WANT_PG),pytest-postgres)
 
 bench: venv
-	@$(PY) bench/run.py
+	@$(PY) bench/run.py $(BENCH)

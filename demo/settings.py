@@ -49,10 +49,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "toolkit",
+    "toolkit.admin_ext",
+    "toolkit.jobs",
     "demo.catalog",
 ]
-if not HAS_BUILTIN_TASKS:
-    INSTALLED_APPS.append("django_tasks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -104,6 +104,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "demo" / "static"]
+
+# --- Background tasks ---------------------------------------------------------------
+# Work runs through Django's tasks framework (the django-tasks backport on Django 5.2);
+# the demo queues in its own database and `make demo` starts the db_worker.
+if not HAS_BUILTIN_TASKS:
+    INSTALLED_APPS.append("django_tasks")
+INSTALLED_APPS.append("django_tasks_db")
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+    }
+}
 
 # --- Security -------------------------------------------------------------------------
 # Production values (DEBUG=false) make `manage.py check --deploy` report nothing.
