@@ -13,6 +13,7 @@ def ids(messages):
     return [m.id for m in messages]
 
 
+@pytest.mark.django_db  # model checks ask the database about JSONField support
 def test_default_configuration_passes_every_check():
     assert [m for m in checks.run_checks() if m.id.startswith("toolkit.")] == []
 
