@@ -45,7 +45,7 @@ class StockMovementInline(admin.TabularInline):
         # Plain inlines render every row: cap the demo at the newest 20 until the
         # toolkit's PaginatedTabularInline lands.
         qs = super().get_queryset(request)
-        newest = qs.order_by("-timestamp", "-id").values("pk")[:20]
+        newest = qs.order_by("-timestamp", "-id").values_list("pk", flat=True)[:20]
         return qs.filter(pk__in=list(newest))
 
 
