@@ -1,0 +1,303 @@
+"""A totals row under the changelist: sums, averages, extremes and counts.
+
+``TotalsMixin`` aggregates the changelist's filtered queryset (after search and
+filters, before paging) in one query, and shows the results in a ``<tfoot>`` row of
+the result table, each under its own column and formatted like it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.admin.templatetags.admin_list import result_list
+from django.contrib.admin.utils import display_for_field
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.utils import formats
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from toolkit.exceptions import ToolkitConfigurationError
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+    from django.contrib.admin.views.main import ChangeList
+    from django.utils.functional import _StrOrPromise
+
+    _ModelAdminBase = ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+__all__ = ["AGGREGATES", "ChangeListTotals", "TotalCell", "TotalsMixin"]
+
+#: Aggregate names a ``list_totals`` entry may use, and the function each one runs.
+AGGREGATES: dict[str, type[models.Aggregate]] = {
+    "sum": models.Sum,
+    "avg": models.Avg,
+    "min": models.Min,
+    "max": models.Max,
+    "count": models.Count,
+}
+
+#: How each aggregate is labelled in its cell.
+AGGREGATE_LABELS: dict[str, _StrOrPromise] = {
+    "sum": _("Sum"),
+    "avg": _("Average"),
+    "min": _("Minimum"),
+    "max": _("Maximum"),
+    "count": _("Count"),
+}
+
+#: Aggregates that only make sense on numbers (and durations).
+NUMERIC_AGGREGATES = frozenset({"sum", "avg"})
+NUMERIC_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField, models.DurationField)
+
+
+def totals_field_problem(model: type[models.Model], name: str, aggregate: object) -> str | None:
+    """Why ``{name: aggregate}`` cannot be a total of ``model``, or ``None`` if it can."""
+    if aggregate not in AGGREGATES:
+        return (
+            f"{aggregate!r} is not a supported aggregate for {name!r} "
+            f"(use one of: {', '.join(AGGREGATES)})."
+        )
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return f"{model._meta.label} has no field {name!r}."
+    if not getattr(field, "concrete", False) or field.many_to_many:
+        return f"{model._meta.label}.{name} is not a column of the model's own table."
+    if aggregate in NUMERIC_AGGREGATES and not isinstance(field, NUMERIC_FIELDS):
+        return (
+            f"{aggregate!r} needs a numeric field, but {model._meta.label}.{name} is a "
+            f"{type(field).__name__}."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class TotalCell:
+    """One column's cell in the totals row (``aggregate`` is ``None`` when it has none)."""
+
+    column: str
+    aggregate: str | None = None
+    label: _StrOrPromise = ""
+    display: str = ""
+
+
+class ChangeListTotals:
+    """The totals row of one changelist page, computed on first use.
+
+    The template asks for ``cells`` only when the page has results and the list is
+    within ``max_rows``, so an empty page runs no aggregate query; a page with results
+    runs exactly one.
+    """
+
+    def __init__(
+        self,
+        model_admin: TotalsMixin,
+        request: HttpRequest,
+        cl: ChangeList,
+        spec: Mapping[str, str],
+        max_rows: int | None = None,
+    ) -> None:
+        self.model_admin = model_admin
+        self.request = request
+        self.cl = cl
+        self.spec = dict(spec)
+        self.max_rows = max_rows
+
+    @cached_property
+    def skipped(self) -> bool:
+        """True when the list matches more than ``max_rows`` rows (by the changelist's
+        own count, exact or estimated): the row then says so, and no aggregate runs."""
+        count = getattr(self.cl, "result_count", None)
+        return self.max_rows is not None and count is not None and count > self.max_rows
+
+    @cached_property
+    def values(self) -> dict[str, Any]:
+        """``{field name: aggregated value}`` from one query over the filtered queryset."""
+        aliases = {f"toolkit_total_{i}": name for i, name in enumerate(self.spec)}
+        result = self.cl.queryset.aggregate(
+            **{alias: AGGREGATES[self.spec[name]](name) for alias, name in aliases.items()}
+        )
+        return {name: result[alias] for alias, name in aliases.items()}
+
+    @cached_property
+    def cells(self) -> list[TotalCell]:
+        """One cell per changelist column, in ``cl.list_display`` order."""
+        cells = []
+        for column in self.cl.list_display:
+            aggregate = self.spec.get(column) if isinstance(column, str) else None
+            if not isinstance(column, str) or aggregate is None:
+                cells.append(TotalCell(column=str(getattr(column, "__name__", column))))
+                continue
+            display = self.model_admin.format_list_total(
+                self.request, column, aggregate, self.values[column]
+            )
+            cells.append(
+                TotalCell(
+                    column=column,
+                    aggregate=aggregate,
+                    label=AGGREGATE_LABELS[aggregate],
+                    display=display,
+                )
+            )
+        return cells
+
+    @cached_property
+    def label_colspan(self) -> int:
+        """Columns before the first total, which the row's heading spans."""
+        for index, cell in enumerate(self.cells):
+            if cell.aggregate is not None:
+                return index
+        return len(self.cells)
+
+    @cached_property
+    def cells_after_label(self) -> list[TotalCell]:
+        return self.cells[self.label_colspan :]
+
+    @cached_property
+    def result_list(self) -> dict[str, Any]:
+        """The context Django's ``{% result_list %}`` tag would render, for a table
+        that also carries the totals row."""
+        return result_list(self.cl)
+
+
+def _rounded(value: Any, places: int) -> Decimal:
+    # number_format() cuts extra decimals off; an average must round them.
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+class TotalsMixin(_ModelAdminBase):
+    """Show a totals row under the changelist.
+
+    ::
+
+        class ProductAdmin(TotalsMixin, admin.ModelAdmin):
+            list_display = ["sku", "price", "stock"]
+            list_totals = {"price": "avg", "stock": "sum"}
+    """
+
+    #: ``{model field name: aggregate}``; aggregates are ``sum``, ``avg``, ``min``,
+    #: ``max`` and ``count``. Shown under the field's ``list_display`` column.
+    list_totals: Mapping[str, str] = {}
+    #: Above this many matching rows the totals row asks for a filter instead of
+    #: aggregating: an exact total reads every matching row (about 0.3 s for a million
+    #: on PostgreSQL). ``None`` always aggregates.
+    list_totals_max_rows: int | None = None
+
+    change_list_template = "toolkit/admin_ext/change_list.html"
+
+    def get_list_totals(self, request: HttpRequest) -> Mapping[str, str]:
+        """The totals for this request (e.g. margins only for some groups)."""
+        return self.list_totals
+
+    def get_list_totals_max_rows(self, request: HttpRequest) -> int | None:
+        """The row limit of the totals for this request (``list_totals_max_rows``)."""
+        return self.list_totals_max_rows
+
+    def format_list_total(
+        self, request: HttpRequest, field_name: str, aggregate: str, value: Any
+    ) -> str:
+        """The text of one total: like the column's own cells (decimal places,
+        localization, choices, dates), averages of whole numbers with two decimals, and
+        counts as plain numbers. The template escapes it."""
+        empty = self.get_empty_value_display()
+        if value is None:
+            return str(empty)
+        if aggregate == "count":
+            return formats.number_format(value)
+        field = self.model._meta.get_field(field_name)
+        if aggregate == "avg" and not isinstance(value, timedelta):
+            if isinstance(field, models.DecimalField):
+                return formats.number_format(
+                    _rounded(value, field.decimal_places), field.decimal_places
+                )
+            if isinstance(field, models.IntegerField):
+                return formats.number_format(_rounded(value, 2), 2)
+            return formats.number_format(value)
+        return str(display_for_field(value, field, empty))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        cl = context.get("cl") if context else None
+        if context is not None and cl is not None:
+            spec = dict(self.get_list_totals(request))
+            for name, aggregate in spec.items():
+                problem = totals_field_problem(self.model, name, aggregate)
+                if problem:
+                    raise ToolkitConfigurationError(
+                        f"{type(self).__name__}.get_list_totals(): {problem}"
+                    )
+            if spec:
+                context["toolkit_totals"] = ChangeListTotals(
+                    self, request, cl, spec, max_rows=self.get_list_totals_max_rows(request)
+                )
+        return response
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        errors.extend(self._check_list_totals())
+        return errors
+
+    def _check_list_totals(self) -> list[checks.CheckMessage]:
+        name = type(self).__name__
+        totals = self.list_totals
+        if not isinstance(totals, Mapping):
+            return [
+                checks.Error(
+                    f"{name}.list_totals must be a dict, not {type(totals).__name__}.",
+                    hint='Map field names to aggregates, e.g. {"price": "avg", "stock": "sum"}.',
+                    obj=type(self),
+                    id="toolkit.E031",
+                )
+            ]
+        messages: list[checks.CheckMessage] = []
+        max_rows = self.list_totals_max_rows
+        if max_rows is not None and (
+            not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 0
+        ):
+            messages.append(
+                checks.Error(
+                    f"{name}.list_totals_max_rows must be a non-negative integer or None, "
+                    f"not {max_rows!r}.",
+                    hint="Use a row count such as 100000, or None to always aggregate.",
+                    obj=type(self),
+                    id="toolkit.E031",
+                )
+            )
+        list_display = [item for item in self.list_display if isinstance(item, str)]
+        for field_name, aggregate in totals.items():
+            problem = totals_field_problem(self.model, field_name, aggregate)
+            if problem:
+                messages.append(
+                    checks.Error(
+                        f"{name}.list_totals: {problem}",
+                        hint=(
+                            "Use a concrete field of the model with one of "
+                            f"{', '.join(AGGREGATES)}; sum and avg need a numeric field."
+                        ),
+                        obj=type(self),
+                        id="toolkit.E031",
+                    )
+                )
+            elif field_name not in list_display:
+                messages.append(
+                    checks.Warning(
+                        f"{name}.list_totals has a total for {field_name!r}, which is not in "
+                        "list_display, so it is never shown.",
+                        hint=f"Add {field_name!r} to list_display or remove its total.",
+                        obj=type(self),
+                        id="toolkit.W030",
+                    )
+                )
+        return messages
