@@ -107,7 +107,8 @@ STATICFILES_DIRS = [BASE_DIR / "demo" / "static"]
 
 # --- Background tasks ---------------------------------------------------------------
 # Work runs through Django's tasks framework (the django-tasks backport on Django 5.2);
-# the demo queues in its own database and `make demo` starts the db_worker.
+# the demo queues in its own database and `make demo` starts the db_worker (Procfile),
+# after `manage.py resume_jobs` has queued again whatever a stopped worker left running.
 if not HAS_BUILTIN_TASKS:
     INSTALLED_APPS.append("django_tasks")
 INSTALLED_APPS.append("django_tasks_db")
@@ -116,6 +117,9 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# Job results (exports) are files in the default storage, served only through the
+# owner-checked download view of toolkit.jobs: MEDIA_ROOT has no public URL here.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 # --- Security -------------------------------------------------------------------------
 # Production values (DEBUG=false) make `manage.py check --deploy` report nothing.

@@ -1,0 +1,257 @@
+"""The Job admin: each job's page is its progress page.
+
+Jobs are made by code (``start_job``), never by hand: the admin only shows them. A
+staff member sees the jobs they started, a superuser every job. On a job's page:
+
+- the progress refreshes itself: ``toolkit/jobs/progress.js`` polls the JSON status
+  view (no inline script: the page works under a strict Content-Security-Policy), and
+  without JavaScript a ``<noscript>`` meta refresh reloads it;
+- Cancel and Resume are POST forms (CSRF-protected) for the job's owner or a superuser,
+  anyone else gets 403;
+- a finished job's result file is downloadable by the person who started it, only.
+
+URL names (admin namespace): ``toolkit_jobs_job_change`` (the progress page, also
+``job.get_absolute_url()``), ``toolkit_jobs_job_status``, ``toolkit_jobs_job_cancel``,
+``toolkit_jobs_job_resume``, ``toolkit_jobs_job_download``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from toolkit.jobs.models import Job, JobStatus
+
+#: Jobs listed in the "Your recent jobs" box of a job's page.
+RECENT_JOBS = 8
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status", "progress", "started_by", "created_at")
+    list_filter = ("status", "kind")
+    list_select_related = ("started_by",)
+    search_fields = ("description", "kind")
+    view_on_site = False
+    change_form_template = "toolkit/jobs/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["description", "kind_name", "status", "started_by", "target_type"]}),
+        (gettext_lazy("Result"), {"fields": ["total", "done", "failed", "message", "error"]}),
+        (
+            gettext_lazy("Timing"),
+            {"fields": ["created_at", "started_at", "finished_at", "heartbeat_at", "attempts"]},
+        ),
+        (
+            gettext_lazy("Details"),
+            {"classes": ["collapse"], "fields": ["target", "params", "cursor", "task_id"]},
+        ),
+    ]
+    readonly_fields = [
+        "description",
+        "kind_name",
+        "status",
+        "started_by",
+        "target_type",
+        "total",
+        "done",
+        "failed",
+        "message",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "attempts",
+        "target",
+        "params",
+        "cursor",
+        "task_id",
+    ]
+
+    # -- who sees what -----------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Job]:
+        return Job.objects.visible_to(request.user).select_related("started_by")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Every staff member follows their own jobs without a model permission.
+        if not self.has_module_permission(request):
+            return False
+        return obj is None or obj.is_visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A running job that is deleted stops at its next chunk.
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    # -- columns -------------------------------------------------------------------------
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, job: Job) -> str:
+        total = "?" if job.total is None else job.total
+        percent = "" if job.percent is None else f" ({job.percent}%)"
+        return f"{job.done} / {total}{percent}"
+
+    @admin.display(description=gettext_lazy("kind"))
+    def kind_name(self, job: Job) -> str:
+        handler = job.handler
+        return job.kind if handler is None else f"{handler.get_verbose_name()} ({job.kind})"
+
+    # -- the progress page -------------------------------------------------------------
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context.update(self.progress_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def progress_context(self, request: HttpRequest, job: Job) -> dict[str, Any]:
+        user = request.user
+        allowed = job.is_visible_to(user)
+        recent = Job.objects.filter(started_by=user.pk).select_related("target_type")
+        return {
+            "job": job,
+            "job_status_url": self.job_url("status", job),
+            "job_cancel_url": self.job_url("cancel", job),
+            "job_resume_url": self.job_url("resume", job),
+            "job_download_url": self.job_url("download", job),
+            "job_can_cancel": allowed and job.can_cancel,
+            "job_can_resume": allowed and job.can_resume,
+            "job_can_download": job.can_download(user),
+            "job_download_name": posixpath.basename(job.result_file.name or ""),
+            "recent_jobs": list(recent[:RECENT_JOBS]),
+        }
+
+    def job_url(self, action: str, job: Job) -> str:
+        opts = self.opts
+        return reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_{action}", args=[job.pk]
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        opts = self.opts
+        prefix = f"{opts.app_label}_{opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/status/", wrap(self.status_view), name=f"{prefix}_status"),
+            path("<path:object_id>/cancel/", wrap(self.cancel_view), name=f"{prefix}_cancel"),
+            path("<path:object_id>/resume/", wrap(self.resume_view), name=f"{prefix}_resume"),
+            path("<path:object_id>/download/", wrap(self.download_view), name=f"{prefix}_download"),
+            *super().get_urls(),
+        ]
+
+    # -- views ---------------------------------------------------------------------------
+
+    def get_job_or_404(self, object_id: str) -> Job:
+        try:
+            job = Job.objects.filter(pk=unquote(object_id)).first()
+        except (ValueError, ValidationError):
+            job = None
+        if job is None:
+            raise Http404(_("No such job."))
+        return job
+
+    def get_followed_job(self, request: HttpRequest, object_id: str) -> Job:
+        """The job, if ``request.user`` started it or is a superuser (else 403)."""
+        job = self.get_job_or_404(object_id)
+        if not job.is_visible_to(request.user):
+            raise PermissionDenied
+        return job
+
+    def status_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The job's progress as JSON, polled by its page."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        job = self.get_followed_job(request, object_id)
+        return JsonResponse(job.status_payload())
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self.get_followed_job(request, object_id)
+        if not job.can_cancel:
+            if job.is_finished:
+                msg = _("This job has already finished; there is nothing to cancel.")
+            else:
+                msg = _("This kind of job cannot be cancelled.")
+            self.message_user(request, msg, messages.WARNING)
+        elif job.cancel() and job.status == JobStatus.CANCELLED:
+            self.message_user(request, _("The job was cancelled before it started."))
+        elif job.is_active:
+            self.message_user(
+                request,
+                _("Cancelling: the job stops after the chunk it is working on."),
+            )
+        else:
+            self.message_user(request, _("The job finished before it could be cancelled."))
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    def resume_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self.get_followed_job(request, object_id)
+        if job.can_resume and job.resume():
+            self.message_user(request, _("The job is queued again; it continues where it stopped."))
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Only a failed job, or a running one whose worker has stopped sending "
+                    "heartbeats, can be resumed."
+                ),
+                messages.ERROR,
+            )
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponseBase:
+        """The result file, for the person who started the job and nobody else."""
+        job = self.get_job_or_404(object_id)
+        if job.started_by_id is None or job.started_by_id != request.user.pk:
+            raise PermissionDenied
+        if not job.can_download(request.user):
+            raise Http404(_("This job has no result to download."))
+        try:
+            handle = job.result_file.open("rb")
+        except FileNotFoundError:
+            raise Http404(_("The result file is gone from the storage.")) from None
+        name = posixpath.basename(job.result_file.name or "result")
+        return FileResponse(handle, as_attachment=True, filename=name)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        title = _("Jobs") if request.user.is_superuser else _("Your jobs")
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})

@@ -1,0 +1,360 @@
+"""The extension point of the job layer: a *handler* says how one kind of job works.
+
+A handler is a small class with capability attributes and one method to write,
+:meth:`JobHandler.process_chunk`. The runner (:mod:`toolkit.jobs.runner`) does the rest:
+it re-evaluates the job's target, walks it in primary-key order one chunk at a time,
+and commits each chunk's writes together with the job's progress and cursor in one
+transaction, so a worker killed mid-chunk leaves nothing half-applied and a re-run
+continues after the last committed chunk.
+
+Handlers are registered by name; the name is what a :class:`~toolkit.jobs.models.Job`
+stores as its ``kind``. Define them in a ``jobs`` module of an installed app (found at
+start-up, like ``admin`` modules) so every worker process knows them::
+
+    # shop/jobs.py
+    from decimal import Decimal
+
+    from django.db.models import F
+
+    from toolkit.jobs import ChunkResult, JobHandler, register
+
+
+    @register
+    class RepriceHandler(JobHandler):
+        name = "shop.reprice"
+        verbose_name = "Reprice"
+
+        def process_chunk(self, job, objects):
+            factor = Decimal(job.params["factor"])  # params are JSON: a string here
+            return ChunkResult(done=objects.update(price=F("price") * factor))
+
+    # shop/admin.py, in an admin action
+    job = start_job(RepriceHandler, user=request.user, queryset=selected, params={"factor": "1.1"})
+    return redirect(job)  # its progress page
+
+A job's target is data that can be evaluated again in another process: by default a
+list of primary keys (``{"pks": [...]}``, up to :attr:`JobHandler.max_target_pks`), a
+filter (``{"filter": {"status": "draft"}}``) or the whole table (``{}``). A handler
+whose target is something else (the admin's changelist query string, a file to import)
+overrides :meth:`JobHandler.get_queryset` or, for targets that are not querysets at
+all, :meth:`JobHandler.get_chunk` and :meth:`JobHandler.get_total`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from django.db.models import QuerySet
+
+from toolkit.conf import conf
+from toolkit.exceptions import ToolkitConfigurationError
+from toolkit.jobs.exceptions import JobTargetTooLarge, UnknownJobKind
+
+if TYPE_CHECKING:
+    from toolkit.jobs.models import Job
+
+#: What :meth:`JobHandler.process_chunk` receives: by default a queryset of the chunk's
+#: rows in primary-key order; a custom :meth:`JobHandler.get_chunk` may hand over a list.
+ChunkObjects = QuerySet[Any] | Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The next slice of a job's work, as returned by :meth:`JobHandler.get_chunk`."""
+
+    #: The items to process.
+    objects: ChunkObjects
+    #: JSON value stored as ``job.cursor`` once the chunk is committed: where the next
+    #: chunk starts (by default the primary key of the chunk's last row).
+    cursor: Any
+    #: How many items the chunk holds (the ``done`` count when the handler returns None).
+    size: int
+
+
+@dataclass
+class ChunkResult:
+    """What :meth:`JobHandler.process_chunk` reports about one chunk."""
+
+    #: Items handled successfully.
+    done: int = 0
+    #: Items that could not be handled (the job goes on; its ``failed`` count says so).
+    failed: int = 0
+    #: Bytes (or text, encoded as UTF-8) appended to the job's result file, for handlers
+    #: with ``produces_file``: one CSV chunk, one batch of JSON lines.
+    output: bytes | str = b""
+
+
+def json_value(value: Any) -> Any:
+    """A primary key as JSON: integers stay integers, anything else (UUID...) a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value if isinstance(value, str) else str(value)
+
+
+class JobHandler:
+    """Base class of every kind of job. Subclass it, set ``name``, write ``process_chunk``.
+
+    One instance serves one run of one job; keep no state between runs on it.
+    """
+
+    #: The job kind this handler runs, stored on each job: unique, stable across deploys
+    #: (rename it and queued jobs of the old name fail with a clear error), e.g.
+    #: ``"admin_ext.mass_update"``.
+    name: ClassVar[str] = ""
+
+    #: Human name of the operation ("Mass update"), shown in the admin. Defaults to ``name``.
+    verbose_name: ClassVar[str] = ""
+
+    #: Rows per chunk: one transaction, one progress update, one cancel check.
+    #: ``None`` falls back to the ``TOOLKIT_CHUNK_SIZE`` setting.
+    chunk_size: ClassVar[int | None] = None
+
+    #: Capability: the job writes a downloadable result file (an export). Chunks return
+    #: their part in ``ChunkResult.output``; the runner joins the parts, between
+    #: ``get_result_header()`` and ``get_result_footer()``, when the job is done.
+    produces_file: ClassVar[bool] = False
+
+    #: Capability: the person who started the job (or a superuser) may cancel it; the
+    #: runner stops between two chunks. Work committed before stays done.
+    cancellable: ClassVar[bool] = True
+
+    #: ``start_job(queryset=...)`` stores the selection as a list of primary keys up to
+    #: this many rows, and refuses larger querysets (pass a ``target`` spec instead).
+    max_target_pks: ClassVar[int] = 1000
+
+    #: A running job whose heartbeat (written with every committed chunk) is older than
+    #: this is taken as abandoned by a dead worker: ``manage.py resume_jobs`` and the
+    #: admin's Resume button queue it again. Keep it well above the time one chunk takes.
+    stale_after: ClassVar[timedelta] = timedelta(minutes=5)
+
+    #: A run hands the job back to the queue after this long (between two chunks, after
+    #: at least one) and a new task continues it: long jobs then share the workers with
+    #: short ones, and stay under a backend's task time limit (rq kills a task after
+    #: its queue's DEFAULT_TIMEOUT, 180 s unless set). ``None``: one run does it all.
+    max_run_time: ClassVar[timedelta | None] = None
+
+    #: Queue of the tasks framework the job's task goes to; ``None`` for the task's
+    #: default queue. The backend must list it in ``TASKS[...]["QUEUES"]``.
+    queue_name: ClassVar[str | None] = None
+
+    # -- what the job works on -----------------------------------------------------
+
+    def get_target(self, queryset: QuerySet[Any]) -> dict[str, Any]:
+        """Turn a queryset into the JSON target spec stored on the job.
+
+        Called by :func:`~toolkit.jobs.start_job` when it is given a queryset and no
+        ``target``. The default stores the primary keys, and raises
+        :class:`~toolkit.jobs.exceptions.JobTargetTooLarge` past ``max_target_pks``.
+        Override it together with :meth:`get_queryset` to store something else.
+        """
+        limit = self.max_target_pks
+        if not queryset.query.is_sliced:
+            queryset = queryset.order_by()  # the order is the runner's business
+        pks = list(queryset.values_list("pk", flat=True)[: limit + 1])
+        if len(pks) > limit:
+            raise JobTargetTooLarge(
+                f"{type(self).__name__} stores at most {limit} primary keys; pass "
+                "start_job() a target spec its get_queryset() understands instead."
+            )
+        return {"pks": [json_value(pk) for pk in pks]}
+
+    def get_queryset(self, job: Job) -> QuerySet[Any]:
+        """Re-evaluate the job's target as a queryset; called again for every chunk.
+
+        The default understands ``{"pks": [...]}``, ``{"filter": {lookup: value}}`` and
+        ``{}`` (every row) on the job's target model. Override it to rebuild the
+        queryset from a spec of your own (the admin's changelist query string, say);
+        ``job.started_by`` and ``job.params`` are at hand.
+        """
+        model = job.target_model
+        if model is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} runs a job without a target model; "
+                "it must override get_queryset() (or get_chunk() and get_total())."
+            )
+        manager = model._default_manager
+        target = job.target or {}
+        if "pks" in target:
+            return manager.filter(pk__in=target["pks"])
+        if "filter" in target:
+            return manager.filter(**target["filter"])
+        return manager.all()
+
+    def get_total(self, job: Job) -> int | None:
+        """How many items the job will process, counted once when a worker first
+        claims it (``None`` when unknown: the progress page then shows no percentage)."""
+        return self.get_queryset(job).count()
+
+    def get_chunk_size(self, job: Job) -> int:
+        """Rows per chunk for this job: ``chunk_size``, else ``TOOLKIT_CHUNK_SIZE``."""
+        return self.chunk_size if self.chunk_size is not None else conf.CHUNK_SIZE
+
+    def get_chunk(self, job: Job, size: int) -> Chunk | None:
+        """The next chunk after ``job.cursor``, or ``None`` when nothing is left.
+
+        The default walks :meth:`get_queryset` in primary-key order (a keyset: each
+        chunk costs the same on a million rows) and hands ``process_chunk`` a queryset
+        of the chunk's rows. It runs inside the chunk's transaction. Override it for
+        work that is not a queryset (rows of an uploaded file: the cursor is then a row
+        number).
+        """
+        queryset = self.get_queryset(job)
+        remaining = queryset if job.cursor is None else queryset.filter(pk__gt=job.cursor)
+        # A queryset joined over a to-many relation repeats primary keys; each row once.
+        pks = list(dict.fromkeys(remaining.order_by("pk").values_list("pk", flat=True)[:size]))
+        if not pks:
+            return None
+        objects = queryset.filter(pk__in=pks).order_by("pk")
+        return Chunk(objects=objects, cursor=json_value(pks[-1]), size=len(pks))
+
+    # -- the work ------------------------------------------------------------------
+
+    def process_chunk(self, job: Job, objects: ChunkObjects) -> ChunkResult | None:
+        """Do the work for one chunk and say how it went.
+
+        Runs inside the chunk's transaction: write to the database freely, all of it
+        commits with the job's progress or none of it does. Count items that could not
+        be handled in ``ChunkResult.failed``; raise to fail the whole job (the chunk is
+        rolled back, ``job.error`` gets the exception's message). Returning ``None``
+        counts the whole chunk as done. Do nothing here that cannot be repeated: a chunk
+        interrupted by a dying worker runs again.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define process_chunk().")
+
+    def on_finish(self, job: Job) -> None:
+        """Called once the last chunk is committed, inside the transaction that marks
+        the job done (it may run again if the worker dies right here).
+
+        Override it to write a summary (``job.message``) or a result file that cannot
+        be assembled from chunk outputs, such as XLSX:
+        ``job.result_file.save(name, content, save=False)``.
+        """
+
+    # -- results -------------------------------------------------------------------
+
+    def get_result_filename(self, job: Job) -> str:
+        """File name of the job's result file (the download keeps it)."""
+        return f"{self.name.replace('.', '-')}-{job.pk}.txt"
+
+    def get_result_header(self, job: Job) -> bytes | str:
+        """Written before the chunks' output in the result file (a CSV header row)."""
+        return b""
+
+    def get_result_footer(self, job: Job) -> bytes | str:
+        """Written after the chunks' output in the result file."""
+        return b""
+
+    def get_description(self, job: Job) -> str:
+        """One line naming the job in lists, e.g. "Export of 1,200 products"."""
+        model = job.target_model
+        label = self.get_verbose_name()
+        if model is None:
+            return label
+        return f"{label}: {model._meta.verbose_name_plural}"
+
+    def get_result_message(self, job: Job) -> str:
+        """The sentence a person reads when the job is done."""
+        noun = job.target_model._meta.verbose_name_plural if job.target_model else "items"
+        message = f"{job.done} {noun} processed"
+        if job.failed:
+            message += f", {job.failed} failed"
+        return message + "."
+
+    # -- small hooks around the attributes -----------------------------------------
+
+    def get_verbose_name(self) -> str:
+        return str(self.verbose_name or self.name)
+
+    def get_stale_after(self, job: Job) -> timedelta:
+        """How long a running job may go without a heartbeat before it counts as
+        abandoned; ``stale_after`` by default."""
+        return self.stale_after
+
+    def get_max_run_time(self, job: Job) -> timedelta | None:
+        """How long one run may work on the job before queueing it again;
+        ``max_run_time`` by default."""
+        return self.max_run_time
+
+    def get_queue_name(self, job: Job) -> str | None:
+        """Queue the job's task goes to; ``queue_name`` by default."""
+        return self.queue_name
+
+    def is_cancellable(self, job: Job) -> bool:
+        """Whether the job may be cancelled; ``cancellable`` by default."""
+        return self.cancellable
+
+
+# -- the registry ------------------------------------------------------------------
+
+_registry: dict[str, type[JobHandler]] = {}
+
+H = TypeVar("H", bound=type[JobHandler])
+
+
+def register(handler_class: H) -> H:
+    """Class decorator: make ``handler_class`` run the jobs whose kind is its ``name``.
+
+    Raises :class:`~toolkit.exceptions.ToolkitConfigurationError` for a missing name,
+    a name taken by another class, a bad ``chunk_size`` or a missing ``process_chunk``.
+    """
+    where = f"{handler_class.__module__}.{handler_class.__qualname__}"
+    name = handler_class.name
+    if not name or not isinstance(name, str):
+        raise ToolkitConfigurationError(f"{where} needs a `name` to be registered.")
+    chunk_size = handler_class.chunk_size
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ToolkitConfigurationError(
+            f"{where}.chunk_size must be a positive integer or None, not {chunk_size!r}."
+        )
+    if handler_class.process_chunk is JobHandler.process_chunk:
+        raise ToolkitConfigurationError(f"{where} must define process_chunk().")
+    existing = _registry.get(name)
+    if existing is not None and existing is not handler_class:
+        existing_where = f"{existing.__module__}.{existing.__qualname__}"
+        # The same class imported twice (a module reloaded) replaces itself.
+        if existing_where != where:
+            raise ToolkitConfigurationError(
+                f"Two job handlers are named {name!r}: {existing_where} and {where}. "
+                "Give one of them another `name`."
+            )
+    _registry[name] = handler_class
+    return handler_class
+
+
+def unregister(name: str) -> None:
+    """Forget the handler registered as ``name`` (tests use this)."""
+    _registry.pop(name, None)
+
+
+def get_handler_class(name: str) -> type[JobHandler]:
+    """The handler class registered as ``name``; raises :class:`UnknownJobKind`."""
+    try:
+        return _registry[name]
+    except KeyError:
+        raise UnknownJobKind(
+            f"No job handler is registered as {name!r}. Is the app that defines it in "
+            "INSTALLED_APPS, with the handler in its `jobs` module?"
+        ) from None
+
+
+def get_handler(name: str) -> JobHandler:
+    """A fresh instance of the handler registered as ``name``."""
+    return get_handler_class(name)()
+
+
+def registered_handlers() -> dict[str, type[JobHandler]]:
+    """Every registered handler class by name (a copy)."""
+    return dict(_registry)
+
+
+def handler_name(kind: str | type[JobHandler] | JobHandler) -> str:
+    """The registered name for a kind given as a name, a handler class or instance."""
+    if isinstance(kind, str):
+        return kind
+    return kind.name

@@ -1,0 +1,288 @@
+"""One model for every long operation: :class:`Job`.
+
+A job records what to do (its ``kind``, which names a registered
+:class:`~toolkit.jobs.JobHandler`, a target model and a JSON ``target`` spec that can be
+evaluated again, JSON ``params``), who asked, and how far it got: ``status``, ``total``,
+``done`` and ``failed`` counts, a ``cursor`` after the last committed chunk, a result
+message or file, an error, timestamps and a heartbeat. Workers change it only through
+:mod:`toolkit.jobs.runner`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import Storage, default_storage, storages
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from toolkit.jobs.exceptions import UnknownJobKind
+from toolkit.jobs.handlers import JobHandler, get_handler
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+logger = logging.getLogger("toolkit.jobs")
+
+#: The ``STORAGES`` alias that holds job results when a site defines it; otherwise
+#: results go to the default storage. Results are served only through the owner-checked
+#: download view, so keep that storage's files off any public URL.
+RESULT_STORAGE_ALIAS = "toolkit_jobs"
+
+
+def result_storage() -> Storage:
+    if RESULT_STORAGE_ALIAS in settings.STORAGES:
+        return storages[RESULT_STORAGE_ALIAS]
+    return default_storage
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+#: Statuses a job never leaves.
+FINISHED_STATUSES = frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobQuerySet(models.QuerySet["Job"]):
+    def active(self) -> JobQuerySet:
+        return self.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+
+    def finished(self) -> JobQuerySet:
+        return self.filter(status__in=list(FINISHED_STATUSES))
+
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> JobQuerySet:
+        """Jobs ``user`` may see: every job for a superuser, their own for others."""
+        if getattr(user, "is_superuser", False):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(started_by=user.pk)
+
+    def stale(self, older_than: timedelta, now: datetime | None = None) -> JobQuerySet:
+        """Running jobs without a heartbeat for ``older_than``."""
+        cutoff = (now or timezone.now()) - older_than
+        return self.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff)
+
+
+class Job(models.Model):
+    kind = models.CharField(_("kind"), max_length=100, db_index=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="toolkit_jobs",
+    )
+    target_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("target model"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    #: What to work on, as data the handler turns back into a queryset.
+    target = models.JSONField(_("target"), default=dict, blank=True)
+    #: Options of the operation (field values, export format), as JSON.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    total = models.PositiveBigIntegerField(_("total"), null=True, blank=True)
+    done = models.PositiveBigIntegerField(_("done"), default=0)
+    failed = models.PositiveBigIntegerField(_("failed"), default=0)
+    #: Committed chunks; also numbers the parts of a result file.
+    chunks = models.PositiveIntegerField(_("chunks"), default=0)
+    #: Where the next chunk starts (by default the pk of the last committed row).
+    cursor = models.JSONField(_("cursor"), null=True, blank=True)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+
+    message = models.TextField(_("result"), blank=True)
+    result_file = models.FileField(
+        _("result file"),
+        upload_to="toolkit_jobs/%Y/%m/",
+        storage=result_storage,
+        max_length=255,
+        blank=True,
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+
+    #: Runs that claimed the job: more than one after a resume or a max_run_time hand-back.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    #: Token of the worker run that owns the job; a run whose token was replaced (the
+    #: job was resumed elsewhere) stops before its next chunk.
+    lease = models.CharField(_("lease"), max_length=32, blank=True, editable=False)
+    #: Id of the last task enqueued for the job, as the tasks backend reported it.
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["started_by", "-created_at"], name="toolkit_job_owner_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="toolkit_job_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or f"{self.kind} #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        """The job's progress page (its admin page): where a view that starts a job
+        redirects."""
+        return reverse("admin:toolkit_jobs_job_change", args=[self.pk])
+
+    # -- derived state ---------------------------------------------------------------
+
+    @property
+    def handler(self) -> JobHandler | None:
+        """A handler instance for the job's kind, or ``None`` if none is registered."""
+        try:
+            return get_handler(self.kind)
+        except UnknownJobKind:
+            return None
+
+    @property
+    def target_model(self) -> type[models.Model] | None:
+        if self.target_type_id is None:
+            return None
+        return ContentType.objects.get_for_id(self.target_type_id).model_class()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_finished
+
+    @property
+    def percent(self) -> int | None:
+        """Progress in whole percent (``None`` while the total is unknown)."""
+        if self.status == JobStatus.DONE:
+            return 100
+        if not self.total:
+            return None
+        return min(100, (self.done + self.failed) * 100 // self.total)
+
+    @property
+    def can_cancel(self) -> bool:
+        handler = self.handler
+        return self.is_active and (handler is None or handler.is_cancellable(self))
+
+    def is_stale(self, stale_after: timedelta | None = None, now: datetime | None = None) -> bool:
+        """Running, but without a heartbeat for longer than ``stale_after`` (by default,
+        what its handler allows)."""
+        if self.status != JobStatus.RUNNING:
+            return False
+        if stale_after is None:
+            handler = self.handler
+            if handler is None:
+                return False
+            stale_after = handler.get_stale_after(self)
+        last = self.heartbeat_at or self.started_at or self.created_at
+        return last < (now or timezone.now()) - stale_after
+
+    @property
+    def can_resume(self) -> bool:
+        """A failed job, or one abandoned by a dead worker, may continue from its cursor."""
+        if self.handler is None:
+            return False
+        return self.status == JobStatus.FAILED or self.is_stale()
+
+    def is_visible_to(self, user: Any) -> bool:
+        """Whether ``user`` may follow (and cancel) the job: its owner or a superuser."""
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return bool(user.is_superuser) or (
+            self.started_by_id is not None and self.started_by_id == user.pk
+        )
+
+    def can_download(self, user: Any) -> bool:
+        """Only the person who started a job downloads its result."""
+        return (
+            getattr(user, "is_authenticated", False)
+            and self.started_by_id is not None
+            and self.started_by_id == user.pk
+            and self.status == JobStatus.DONE
+            and bool(self.result_file)
+        )
+
+    def status_payload(self) -> dict[str, Any]:
+        """What the progress page polls (JSON)."""
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "status_display": str(self.get_status_display()),
+            "total": self.total,
+            "done": self.done,
+            "failed": self.failed,
+            "percent": self.percent,
+            "finished": self.is_finished,
+            "cancel_requested": self.cancel_requested,
+            "message": self.message,
+            "error": self.error,
+        }
+
+    # -- transitions requested by people -------------------------------------------
+
+    def cancel(self) -> bool:
+        """Cancel a queued job at once, or ask a running one to stop after its chunk.
+
+        Returns ``False`` when the job had already finished. Safe against a worker
+        claiming the job at the same moment: both updates are conditional.
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            cancelled = Job.objects.filter(pk=self.pk, status=JobStatus.QUEUED).update(
+                status=JobStatus.CANCELLED,
+                cancel_requested=True,
+                finished_at=now,
+                message=_("Cancelled before it started."),
+            )
+            requested = cancelled or Job.objects.filter(
+                pk=self.pk, status=JobStatus.RUNNING
+            ).update(cancel_requested=True)
+        self.refresh_from_db()
+        return bool(requested)
+
+    def resume(self) -> bool:
+        """Queue a failed or abandoned job again; it continues after its cursor.
+
+        The run that held the job (if its worker still lives) loses its lease and stops
+        before its next chunk. Returns ``False`` if the job cannot be resumed.
+        """
+        from toolkit.jobs.tasks import requeue
+
+        return requeue(self.pk)
+
+
+@receiver(post_delete, sender=Job)
+def delete_result_file(sender: type[Job], instance: Job, **kwargs: Any) -> None:
+    name = instance.result_file.name
+    if name:
+        storage = instance.result_file.storage
+        transaction.on_commit(lambda: storage.delete(name))

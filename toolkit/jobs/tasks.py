@@ -1,0 +1,146 @@
+"""How jobs reach the tasks framework: one task, started after the transaction commits.
+
+The job layer uses only the public ``django.tasks`` API (the ``django-tasks`` backport
+on Django 5.2), so the backend is the site's choice in ``TASKS``: the immediate backend
+in unit tests, django-tasks-db's ``db_worker`` in the demo, django-tasks-rq where a
+database queue is outgrown. The task's only argument is the job's primary key.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from toolkit.compat import tasks_module
+from toolkit.jobs.handlers import JobHandler, get_handler_class, handler_name
+from toolkit.jobs.models import Job, JobStatus
+from toolkit.jobs.runner import run_job
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+logger = logging.getLogger("toolkit.jobs")
+
+
+@tasks_module().task
+def process_job(job_pk: int) -> str:
+    """Run, or continue, the job ``job_pk``; returns the status the run left it in."""
+    return run_job(job_pk)
+
+
+def start_job(
+    kind: str | type[JobHandler] | JobHandler,
+    *,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    queryset: models.QuerySet[Any] | None = None,
+    model: type[models.Model] | None = None,
+    target: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    description: str = "",
+) -> Job:
+    """Create a job and queue it to run once the current transaction commits.
+
+    - ``kind``: a registered handler (its name, class or an instance).
+    - ``queryset``: what to work on; stored through the handler's ``get_target()``
+      (primary keys, up to ``max_target_pks``) unless ``target`` is given too.
+    - ``model`` and ``target``: the target model and a JSON spec the handler's
+      ``get_queryset()`` understands, for selections too big to list (a changelist
+      query string, a filter).
+    - ``params``: JSON options of the operation, read by the handler as ``job.params``.
+
+    Returns the saved job; redirect the person to ``job.get_absolute_url()``, its
+    progress page.
+    """
+    handler = get_handler_class(handler_name(kind))()
+    if queryset is not None:
+        model = model or queryset.model
+        if target is None:
+            target = handler.get_target(queryset)
+    job = Job(
+        kind=handler.name,
+        started_by_id=user.pk if user is not None and user.is_authenticated else None,
+        target_type=(
+            ContentType.objects.get_for_model(model, for_concrete_model=False) if model else None
+        ),
+        target=target or {},
+        params=params or {},
+    )
+    job.description = (description or handler.get_description(job))[:255]
+    job.save()
+    enqueue(job)
+    return job
+
+
+def enqueue(job: Job) -> None:
+    """Send the job's task once the current transaction commits (at once outside one)."""
+    handler = job.handler
+    queue_name = handler.get_queue_name(job) if handler is not None else None
+    transaction.on_commit(partial(send, job.pk, queue_name), using=job._state.db)
+
+
+def send(job_pk: int, queue_name: str | None = None) -> None:
+    task = process_job if queue_name is None else process_job.using(queue_name=queue_name)
+    try:
+        result = task.enqueue(job_pk)
+    except Exception as exc:
+        # The job is committed but no worker will ever hear of it: say so on the job
+        # instead of leaving it queued forever (a resume queues it again).
+        logger.exception("Could not queue job %s", job_pk)
+        Job.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED,
+            error=f"Could not queue the job: {exc}",
+            finished_at=timezone.now(),
+        )
+        return
+    Job.objects.filter(pk=job_pk).update(task_id=str(result.id)[:64])
+
+
+def requeue(job_pk: int, *, stale_after: timedelta | None = None, failed: bool = True) -> bool:
+    """Queue a job again so that it continues after its cursor.
+
+    Takes a running job whose heartbeat is older than ``stale_after`` (by default its
+    handler's ``stale_after``) and, with ``failed``, a failed job. A job whose row is
+    locked is being worked on right now and is left alone (on databases with row locks).
+    Returns whether the job was queued.
+    """
+    with transaction.atomic():
+        job = Job.objects.select_for_update(skip_locked=True).filter(pk=job_pk).first()
+        if job is None or job.handler is None:
+            return False
+        resumable = (
+            failed if job.status == JobStatus.FAILED else job.is_stale(stale_after)
+        )  # is_stale() is False for any status but running
+        if not resumable:
+            return False
+        previous = job.status
+        job.status = JobStatus.QUEUED
+        job.lease = ""
+        job.error = ""
+        job.finished_at = None
+        job.save(update_fields=["status", "lease", "error", "finished_at"])
+        enqueue(job)
+    logger.info("Job %s (%s) queued again after being %s", job.pk, job.kind, previous)
+    return True
+
+
+def resume_stale_jobs(stale_after: timedelta | None = None, *, failed: bool = False) -> list[int]:
+    """Queue again every running job abandoned by a dead worker (and, with ``failed``,
+    every failed job); return their primary keys.
+
+    ``stale_after`` overrides the handlers' own ``stale_after``; ``timedelta(0)`` takes
+    every running job that is not mid-chunk, which is right when no worker is alive
+    (at the start of the only worker). Run it from cron or before starting workers.
+    """
+    statuses = [JobStatus.RUNNING, JobStatus.FAILED] if failed else [JobStatus.RUNNING]
+    candidates = Job.objects.filter(status__in=statuses).order_by("pk")
+    return [
+        pk
+        for pk in candidates.values_list("pk", flat=True)
+        if requeue(pk, stale_after=stale_after, failed=failed)
+    ]

@@ -1,0 +1,65 @@
+"use strict";
+// Keeps a job's progress panel (toolkit/jobs/progress.html) up to date by polling the
+// JSON status view named in its data-job-status-url. Loaded as a file, never inline, so
+// the page works under a strict Content-Security-Policy. When the job finishes the page
+// reloads once, to show the result (message, download link) rendered by the server.
+{
+    const panel = document.getElementById("toolkit-job-progress");
+
+    const setText = (name, value) => {
+        for (const element of panel.querySelectorAll(`[data-job-field="${name}"]`)) {
+            element.textContent = value;
+        }
+    };
+
+    const render = (data) => {
+        panel.dataset.jobStatus = data.status;
+        setText("status_display", data.status_display);
+        setText("done", String(data.done));
+        setText("failed", String(data.failed));
+        setText("total", data.total === null ? "?" : String(data.total));
+        setText("percent", data.percent === null ? "…" : String(data.percent));
+        const bar = panel.querySelector("[data-job-progress]");
+        if (bar && data.total) {
+            bar.max = data.total;
+            bar.value = Math.min(data.total, data.done + data.failed);
+            bar.textContent = `${data.percent}%`;
+        }
+        for (const element of panel.querySelectorAll("[data-job-show-if]")) {
+            element.hidden = !data[element.dataset.jobShowIf];
+        }
+    };
+
+    const start = () => {
+        const url = panel.dataset.jobStatusUrl;
+        const interval = Number(panel.dataset.jobPollInterval) || 1000;
+        const poll = async () => {
+            let delay = interval;
+            try {
+                const response = await fetch(url, {
+                    headers: {Accept: "application/json"},
+                    credentials: "same-origin",
+                    cache: "no-store",
+                });
+                if (response.ok) {
+                    const data = await response.json();
+                    render(data);
+                    if (data.finished) {
+                        window.location.reload();
+                        return;
+                    }
+                } else {
+                    delay = interval * 5;  // logged out, or the job was deleted: back off
+                }
+            } catch (error) {
+                delay = interval * 5;  // the server is restarting: try again later
+            }
+            window.setTimeout(poll, delay);
+        };
+        window.setTimeout(poll, interval);
+    };
+
+    if (panel && panel.dataset.jobActive === "true" && window.fetch) {
+        start();
+    }
+}
