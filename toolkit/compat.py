@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 import django
+from django.db import models
 
 #: True where Django itself ships ``django.tasks`` (6.0 and newer).
 HAS_BUILTIN_TASKS = django.VERSION >= (6, 0)
 
 #: True where Django has built-in Content-Security-Policy support (6.0 and newer).
 HAS_BUILTIN_CSP = django.VERSION >= (6, 0)
+
+#: True where QuerySets have fetch modes (Django 6.1 and newer).
+HAS_FETCH_MODES = django.VERSION >= (6, 1)
 
 #: The dotted name of the package that provides the tasks framework here.
 TASKS_MODULE = "django.tasks" if HAS_BUILTIN_TASKS else "django_tasks"
@@ -29,3 +34,14 @@ def tasks_module() -> ModuleType:
     check ``toolkit.E004`` reports that with a hint instead.
     """
     return importlib.import_module(TASKS_MODULE)
+
+
+def fetch_peers(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """``queryset`` in Django 6.1's ``FETCH_PEERS`` mode; unchanged where there is none.
+
+    A relation or deferred field first touched on one row is then loaded for every row
+    fetched with it, in one query, instead of one query per row.
+    """
+    if not HAS_FETCH_MODES:
+        return queryset
+    return queryset.fetch_mode(models.FETCH_PEERS)  # type: ignore[attr-defined,unused-ignore]

@@ -1,30 +1,51 @@
-"""Admin of the demo catalog.
+"""Admin of the demo catalog: every changelist feature of the toolkit, on real-looking data.
 
-Later issues replace ModelAdmin with the toolkit's mixins; for now the pages are plain
-Django admin, tuned so that they stay fast on a large catalog.
+ProductAdmin uses everything (``ToolkitModelAdmin``); the other admins show that the
+mixins also work one at a time.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
 
+from toolkit.admin_ext import (
+    DateRangeFilter,
+    FiltersMixin,
+    IsEmptyFilter,
+    MultiSelectFilter,
+    NumericRangeFilter,
+    PaginatedTabularInline,
+    PerformanceMixin,
+    ReadOnlyTabularInline,
+    RelatedAutocompleteFilter,
+    SavedViewsMixin,
+    SearchMixin,
+    ToolkitModelAdmin,
+)
+
 from .models import Category, Product, Review, StockMovement, Supplier, Tag
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(SearchMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "parent"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
+    search_qualifiers = {"parent": "parent__name__icontains"}
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Supplier)
-class SupplierAdmin(admin.ModelAdmin):
+class SupplierAdmin(SearchMixin, FiltersMixin, admin.ModelAdmin):
     list_display = ["name", "country", "email", "phone"]
-    list_filter = ["country"]
+    list_filter = [
+        "country",
+        ("email", IsEmptyFilter),
+        ("phone", IsEmptyFilter),
+    ]
     search_fields = ["name", "email"]
+    search_qualifiers = {"country": "country__iexact", "product": "products__name__icontains"}
 
 
 @admin.register(Tag)
@@ -33,48 +54,89 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class StockMovementInline(admin.TabularInline):
-    model = StockMovement
-    extra = 0
-    fields = ["timestamp", "quantity", "reason"]
-    readonly_fields = fields
-    can_delete = False
-    max_num = 0
+class StockMovementInline(ReadOnlyTabularInline, PaginatedTabularInline):
+    """The newest movements, read-only; "View all" opens the filtered movements list."""
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        # Plain inlines render every row: cap the demo at the newest 20 until the
-        # toolkit's PaginatedTabularInline lands.
-        qs = super().get_queryset(request)
-        newest = qs.order_by("-timestamp", "-id").values_list("pk", flat=True)[:20]
-        return qs.filter(pk__in=list(newest))
+    model = StockMovement
+    fields = ["timestamp", "quantity", "reason"]
+    ordering = ["-timestamp", "-id"]  # served by movement_product_time_idx
+
+
+class ReviewInline(ReadOnlyTabularInline, PaginatedTabularInline):
+    model = Review
+    fields = ["created", "rating", "title", "author"]
+    ordering = ["-created", "-id"]  # served by review_product_time_idx
+    per_page = 5
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ToolkitModelAdmin):
     list_display = ["sku", "name", "category", "supplier", "price", "stock", "status", "is_active"]
-    list_select_related = ["category", "category__parent", "supplier"]
-    list_filter = ["status", "is_active"]
-    search_fields = ["sku", "name"]
+    # list_select_related is derived from list_display; Category.__str__ reads its parent.
+    list_select_related_extra = ["category__parent"]
+    search_fields = ["sku__exact", "name", "description"]
+    search_qualifiers = {
+        "sku": "sku__iexact",
+        "supplier": "supplier__name__icontains",
+        "category": "category__name__icontains",
+        "tag": "tags__name__iexact",
+        "price": "price",
+        "cost": "cost",
+        "stock": "stock",
+        "status": "status",
+        "active": "is_active",
+        "created": "created",
+        "rating": "reviews__rating",
+    }
+    # PostgreSQL: free terms use the full-text index of migration 0003; SQLite: icontains.
+    search_fulltext_fields = ["name", "description"]
+    list_filter = [
+        ("status", MultiSelectFilter),
+        ("category", MultiSelectFilter),
+        ("supplier", RelatedAutocompleteFilter),
+        ("price", NumericRangeFilter),
+        ("stock", NumericRangeFilter),
+        ("created", DateRangeFilter),
+        "is_active",
+    ]
+    show_facets = admin.ShowFacets.ALLOW
+    list_totals = {"price": "avg", "stock": "sum"}
+    # An exact total reads every matching row: above this many, ask for a filter first.
+    list_totals_max_rows = 250_000
+    keyset_pagination = True
+    show_full_result_count = False
     autocomplete_fields = ["category", "supplier", "tags"]
     readonly_fields = ["created", "updated"]
-    inlines = [StockMovementInline]
-    show_full_result_count = False
+    inlines = [StockMovementInline, ReviewInline]
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(FiltersMixin, SavedViewsMixin, PerformanceMixin, admin.ModelAdmin):
     list_display = ["product", "quantity", "reason", "timestamp"]
-    list_select_related = ["product"]
-    list_filter = ["reason"]
+    list_filter = [
+        ("reason", MultiSelectFilter),
+        ("timestamp", DateRangeFilter),
+        ("product", RelatedAutocompleteFilter),
+    ]
     autocomplete_fields = ["product"]
+    keyset_pagination = True
     show_full_result_count = False
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(SearchMixin, FiltersMixin, SavedViewsMixin, PerformanceMixin, admin.ModelAdmin):
     list_display = ["product", "rating", "title", "author", "created"]
-    list_select_related = ["product"]
-    list_filter = ["rating"]
-    search_fields = ["title", "author"]
+    list_filter = [
+        ("rating", NumericRangeFilter),
+        ("created", DateRangeFilter),
+        ("product__supplier", RelatedAutocompleteFilter),
+    ]
+    search_fields = ["title", "text", "author"]
+    search_qualifiers = {
+        "rating": "rating",
+        "author": "author__icontains",
+        "sku": "product__sku__iexact",
+    }
     autocomplete_fields = ["product"]
+    keyset_pagination = True
     show_full_result_count = False

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, db_index=True)
     slug = models.SlugField(max_length=120, unique=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -32,7 +32,7 @@ class Category(models.Model):
 
 class Supplier(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code")
+    country = models.CharField(max_length=2, db_index=True, help_text="ISO 3166-1 alpha-2 code")
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
 
@@ -62,7 +62,11 @@ class Product(models.Model):
     sku = models.CharField("SKU", max_length=32, unique=True)
     name = models.CharField(max_length=200, db_index=True)
     description = models.TextField(blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    # Indexed by product_category_price_idx (category first): a second index would only
+    # slow down writes.
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", db_index=False
+    )
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="products")
     price = models.DecimalField(max_digits=10, decimal_places=2, db_index=True)
     cost = models.DecimalField(max_digits=10, decimal_places=2)
@@ -99,7 +103,10 @@ class StockMovement(models.Model):
         ADJUSTMENT = "adjustment", "Inventory adjustment"
         DAMAGE = "damage", "Damaged"
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="movements")
+    # Indexed by movement_product_time_idx (product first).
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="movements", db_index=False
+    )
     quantity = models.IntegerField(help_text="Positive for stock in, negative for stock out.")
     reason = models.CharField(max_length=16, choices=Reason.choices)
     timestamp = models.DateTimeField(default=timezone.now)
@@ -109,6 +116,9 @@ class StockMovement(models.Model):
         indexes = [
             # The product page shows the newest movements of one product.
             models.Index(fields=["product", "-timestamp"], name="movement_product_time_idx"),
+            # The movements changelist: newest first, and filtered by reason.
+            models.Index(fields=["-timestamp", "-id"], name="movement_time_idx"),
+            models.Index(fields=["reason", "-timestamp"], name="movement_reason_time_idx"),
         ]
 
     def __str__(self) -> str:
@@ -116,7 +126,10 @@ class StockMovement(models.Model):
 
 
 class Review(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    # Indexed by review_product_time_idx (product first).
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="reviews", db_index=False
+    )
     rating = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
@@ -127,7 +140,12 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["product", "-created"], name="review_product_time_idx")]
+        indexes = [
+            models.Index(fields=["product", "-created"], name="review_product_time_idx"),
+            # The reviews changelist: newest first, and filtered by rating.
+            models.Index(fields=["-created", "-id"], name="review_time_idx"),
+            models.Index(fields=["rating", "-created"], name="review_rating_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.title or self.text[:40]}"

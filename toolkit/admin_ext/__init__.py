@@ -1,8 +1,55 @@
-"""ModelAdmin mixins: search, filters, inlines, bulk actions, import/export.
+"""ModelAdmin mixins that keep a changelist fast and correct on a million rows.
 
-Public names are re-exported here and listed in ``__all__``.
+Combine the mixins you need, or subclass :class:`ToolkitModelAdmin` for all of them::
+
+    from toolkit.admin_ext import ToolkitModelAdmin, NumericRangeFilter
+
+    @admin.register(Product)
+    class ProductAdmin(ToolkitModelAdmin):
+        search_qualifiers = {"sku": "sku__iexact", "price": "price"}
+        list_filter = [("price", NumericRangeFilter)]
+        list_totals = {"price": "avg"}
+
+Public names are listed in ``__all__``; anything else may change without notice.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .filters import (
+    DateRangeFilter,
+    FiltersMixin,
+    IsEmptyFilter,
+    MultiSelectFilter,
+    NumericRangeFilter,
+    RelatedAutocompleteFilter,
+    ToolkitFieldListFilter,
+)
+from .inlines import PaginatedTabularInline, ReadOnlyTabularInline
+from .options import ToolkitModelAdmin
+from .pagination import EstimatedCountPaginator, count_rows
+from .performance import PerformanceMixin
+from .saved_views import SavedViewsMixin
+from .search import AddSearchVectorIndex, SearchMixin, search_vector, search_vector_index
+from .totals import TotalsMixin
+
+__all__ = [
+    "AddSearchVectorIndex",
+    "DateRangeFilter",
+    "EstimatedCountPaginator",
+    "FiltersMixin",
+    "IsEmptyFilter",
+    "MultiSelectFilter",
+    "NumericRangeFilter",
+    "PaginatedTabularInline",
+    "PerformanceMixin",
+    "ReadOnlyTabularInline",
+    "RelatedAutocompleteFilter",
+    "SavedViewsMixin",
+    "SearchMixin",
+    "ToolkitFieldListFilter",
+    "ToolkitModelAdmin",
+    "TotalsMixin",
+    "count_rows",
+    "search_vector",
+    "search_vector_index",
+]

@@ -54,6 +54,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from toolkit.compat import fetch_peers
 from toolkit.conf import conf
 
 from .pagination import (
@@ -89,19 +90,6 @@ logger = logging.getLogger(__name__)
 #: admin's usual one (``admin/<app>/<model>/change_list.html`` and so on) with the
 #: toolkit's pagination.
 PAGINATION_CHANGE_LIST_TEMPLATE = "toolkit/admin_ext/pagination_change_list.html"
-
-
-def fetch_peers(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """``queryset`` with Django 6.1's ``FETCH_PEERS`` fetch mode, where there is one.
-
-    A relation or deferred field first touched on one row of the page is then loaded
-    for every row of the page in one query. Django 5.2 has no fetch modes; there
-    ``list_select_related_extra`` covers what ``list_display`` does not show.
-    """
-    mode = getattr(models, "FETCH_PEERS", None)
-    if mode is None:
-        return queryset
-    return queryset.fetch_mode(mode)
 
 
 def select_related_paths(model: type[models.Model], list_display: Iterable[Any]) -> list[str]:

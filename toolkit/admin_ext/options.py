@@ -1,0 +1,34 @@
+"""``ToolkitModelAdmin``: every changelist mixin of the toolkit, composed in one class.
+
+For people who want everything; others combine the mixins they need. The order matters
+only where two mixins wrap the same hook, and each mixin calls ``super()``:
+
+- ``SearchMixin`` answers ``get_search_results`` (qualifiers, phrases, ``EXISTS``);
+- ``FiltersMixin`` validates every filter parameter before Django's ChangeList sees it;
+- ``TotalsMixin`` and ``SavedViewsMixin`` add to the toolkit's changelist template;
+- ``PerformanceMixin`` is innermost: its ChangeList counts, pages and validates paging
+  and ordering, under everything the others add.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .filters import FiltersMixin
+from .performance import PerformanceMixin
+from .saved_views import SavedViewsMixin
+from .search import SearchMixin
+from .totals import TotalsMixin
+
+__all__ = ["ToolkitModelAdmin"]
+
+
+class ToolkitModelAdmin(
+    SearchMixin,
+    FiltersMixin,
+    TotalsMixin,
+    SavedViewsMixin,
+    PerformanceMixin,
+    admin.ModelAdmin,
+):
+    """A ModelAdmin with the toolkit's search, filters, totals, saved views and guards."""
