@@ -15,7 +15,14 @@ def ids(messages):
 
 @pytest.mark.django_db  # model checks ask the database about JSONField support
 def test_default_configuration_passes_every_check():
-    assert [m for m in checks.run_checks() if m.id.startswith("toolkit.")] == []
+    # Test modules register deliberately broken admins on sites of their own; the demo's
+    # configuration is what must be clean.
+    messages = [
+        m
+        for m in checks.run_checks()
+        if m.id.startswith("toolkit.") and not getattr(m.obj, "__module__", "").startswith("tests.")
+    ]
+    assert messages == []
 
 
 def test_missing_admin_app_is_E001():
