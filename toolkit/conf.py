@@ -25,6 +25,34 @@ DEFAULTS: dict[str, Any] = {
     # Above this many rows (by the database's own estimate), changelists may show an
     # estimated count instead of running COUNT(*). None turns estimates off.
     "ESTIMATED_COUNT_THRESHOLD": 100_000,
+    # Named LLM endpoints, like DATABASES: {"default": {"BASE_URL": ..., "MODEL": ...}}.
+    # Empty means no endpoint is configured; toolkit.ai.endpoints parses each entry.
+    "AI": {},
+}
+
+#: Keys of one ``TOOLKIT_AI`` endpoint that a site must set.
+AI_REQUIRED_KEYS = ("BASE_URL", "MODEL")
+
+#: Defaults of the optional keys of one ``TOOLKIT_AI`` endpoint.
+AI_ENDPOINT_DEFAULTS: dict[str, Any] = {
+    # Name of the environment variable holding the API key (the key itself is never
+    # stored in settings). None sends no Authorization header, as a local server needs.
+    "API_KEY_ENV": None,
+    # Seconds one HTTP attempt may take (waiting for and reading the answer).
+    "TIMEOUT": 60.0,
+    # Seconds to wait for the TCP (and TLS) connection.
+    "CONNECT_TIMEOUT": 5.0,
+    # Retries after the first attempt, for errors that may pass (openai-python's default).
+    "MAX_RETRIES": 2,
+    # Requests in flight at once from one client.
+    "CONCURRENCY": 4,
+    # Completion tokens asked for per request (sent as ``max_tokens``).
+    "MAX_TOKENS": 512,
+    # Extra fields merged into every request body, e.g. {"temperature": 0}.
+    "OPTIONS": {},
+    # Fold system messages into the first user message, for chat templates that have no
+    # system role and drop it (llama-cpp-python's "gemma" format does).
+    "MERGE_SYSTEM_PROMPT": False,
 }
 
 PREFIX = "TOOLKIT_"
@@ -44,6 +72,16 @@ class ToolkitSettings:
     def ESTIMATED_COUNT_THRESHOLD(self) -> int | None:
         value = self._get("ESTIMATED_COUNT_THRESHOLD")
         return None if value is None else int(value)
+
+    @property
+    def AI(self) -> dict[str, dict[str, Any]]:
+        """``TOOLKIT_AI`` as written: endpoint name -> its settings dict.
+
+        Parse an entry with :func:`toolkit.ai.endpoints.get_endpoint`, which applies
+        :data:`AI_ENDPOINT_DEFAULTS`; the checks ``toolkit.E050``-``E059`` validate it.
+        """
+        value = self._get("AI")
+        return dict(value) if isinstance(value, dict) else {}
 
     def raw(self, name: str) -> Any:
         """The setting exactly as the site wrote it (for the checks)."""

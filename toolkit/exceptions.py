@@ -3,7 +3,17 @@
 One tree, so callers can catch as broadly or as narrowly as they need::
 
     ToolkitError
-    └── ToolkitConfigurationError  (also an ImproperlyConfigured)
+    ├── ToolkitConfigurationError  (also an ImproperlyConfigured)
+    └── AIError                    talking to an LLM endpoint failed (.endpoint, .attempts)
+        ├── EndpointError          no usable HTTP answer (.status, .retryable)
+        │   ├── EndpointTimeout    no answer within the endpoint's TIMEOUT
+        │   └── EndpointUnreachable  connection refused, reset or dropped
+        └── ResponseFormatError    an answer came, but not one we can use (.content)
+            ├── SchemaValidationError  JSON that does not match the schema (.errors)
+            ├── TruncatedResponse  cut off at max_tokens, even with the larger budget
+            └── ResponseTooLarge   more bytes than the client accepts
+
+Messages are sentences a person can act on; none of them contains an API key.
 """
 
 from __future__ import annotations
@@ -17,3 +27,83 @@ class ToolkitError(Exception):
 
 class ToolkitConfigurationError(ToolkitError, ImproperlyConfigured):
     """A setting or a ModelAdmin option is wrong; the message says which and how to fix it."""
+
+
+class AIError(ToolkitError):
+    """A request to an LLM endpoint ended without a usable answer.
+
+    ``endpoint`` is the endpoint's name in ``TOOLKIT_AI``; ``attempts`` the number of
+    HTTP requests made for it (retries included).
+    """
+
+    def __init__(self, message: str, *, endpoint: str = "", attempts: int = 0) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.attempts = attempts
+
+
+class EndpointError(AIError):
+    """The endpoint did not answer with a usable HTTP response.
+
+    ``status`` is the HTTP status of the last response (``None`` when none came);
+    ``retryable`` tells whether trying again later may help (rate limits, 5xx,
+    timeouts) or not (a bad key, an unknown model, a malformed request).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        attempts: int = 0,
+        status: int | None = None,
+        retryable: bool = False,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, attempts=attempts)
+        self.status = status
+        self.retryable = retryable
+
+
+class EndpointTimeout(EndpointError):
+    """No complete answer arrived within the endpoint's timeouts."""
+
+
+class EndpointUnreachable(EndpointError):
+    """The connection was refused, reset or dropped before an answer arrived."""
+
+
+class ResponseFormatError(AIError):
+    """The endpoint answered, but the answer is not one the caller can use.
+
+    ``content`` holds the start of what the model (or the server) sent, for the log.
+    """
+
+    def __init__(
+        self, message: str, *, endpoint: str = "", attempts: int = 0, content: str = ""
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, attempts=attempts)
+        self.content = content
+
+
+class SchemaValidationError(ResponseFormatError):
+    """The answer is JSON but does not match the requested schema; ``errors`` lists why."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        attempts: int = 0,
+        content: str = "",
+        errors: list[str] | None = None,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, attempts=attempts, content=content)
+        self.errors = errors or []
+
+
+class TruncatedResponse(ResponseFormatError):
+    """The model stopped at ``max_tokens`` (``finish_reason == "length"``) twice."""
+
+
+class ResponseTooLarge(ResponseFormatError):
+    """The response body exceeded the client's size limit and was not read to the end."""
