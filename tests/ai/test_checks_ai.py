@@ -179,7 +179,8 @@ def test_every_problem_of_an_endpoint_is_reported_at_once():
 # -- reading the setting ----------------------------------------------------------------
 
 
-def test_conf_reads_the_setting_lazily():
+def test_conf_reads_the_setting_lazily(settings):
+    del settings.TOOLKIT_AI  # the demo configures one; a site may not
     assert conf.AI == {}
     with override_settings(TOOLKIT_AI={"default": LOCAL}):
         assert conf.AI == {"default": LOCAL}
@@ -207,12 +208,13 @@ def test_get_endpoint_applies_the_defaults():
     assert endpoint.chat_completions_url == "http://127.0.0.1:8001/v1/chat/completions"
 
 
-def test_unknown_endpoint_name_is_a_configuration_error_naming_the_known_ones():
+def test_unknown_endpoint_name_is_a_configuration_error_naming_the_known_ones(settings):
     with (
         override_settings(TOOLKIT_AI={"default": LOCAL}),
         pytest.raises(ToolkitConfigurationError, match=r"'fast'.*configured: 'default'"),
     ):
         get_endpoint("fast")
+    del settings.TOOLKIT_AI
     with pytest.raises(ToolkitConfigurationError, match="configured: none"):
         get_endpoint()
 
