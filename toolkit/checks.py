@@ -1,8 +1,9 @@
 """System checks for the toolkit's settings and requirements.
 
 Ids: ``toolkit.E0xx`` for errors that stop ``manage.py`` commands, ``toolkit.W0xx`` for
-warnings. Each message has a hint that says how to fix it; each id has a test in
-``tests/test_checks.py``.
+warnings. Each message has a hint that says how to fix it; each id has a test under
+``tests/`` (``tests/test_checks.py`` checks that none is missing). Parts keep the checks
+of their own options beside them (``toolkit/admin_ext/*.py``, ``toolkit/jobs/checks.py``).
 """
 
 from __future__ import annotations

@@ -15,3 +15,4 @@ class JobsConfig(AppConfig):
         # Job handlers live in each app's `jobs` module (as ModelAdmins live in `admin`):
         # importing them registers them, in the web process and in every worker alike.
         autodiscover_modules("jobs")
+        from toolkit.jobs import checks  # noqa: F401  (registers the system checks)
