@@ -1,0 +1,890 @@
+"""Bulk actions that stay safe on a million rows: :class:`BulkActionsMixin`.
+
+- **Mass update** (``"mass_update"`` in ``actions``): tick fields, enter values, see
+  "N of M rows will change", confirm. Applied in one transaction (``queryset.update()``
+  unless the model has per-object logic), one LogEntry per changed row, or one summary
+  entry above ``mass_update_log_each_limit`` rows.
+- **Toggles** for boolean fields (``toggle_fields = ["is_active"]``): "Set Is active on
+  selected products" and "Clear ...", logged like a mass update.
+- **Duplicate** (``"duplicate_selected"``): copies rows with their many-to-many links,
+  giving unique text fields a free value ("SKU-1" → "SKU-1-copy", "SKU-1-copy-2").
+- **Delete** replaces Django's ``delete_selected``: its confirmation page counts the
+  cascade per model instead of listing every object, and posts the same handful of
+  fields whatever the number of rows (Django's posts one per row and fails past
+  ``DATA_UPLOAD_MAX_NUMBER_FIELDS``).
+
+Selections above ``bulk_background_threshold`` rows run as background jobs
+(:mod:`toolkit.jobs`) and the action redirects to the job's progress page. Confirmation
+pages carry the selection as one signed field (``_selection``), bound to the person and
+the action, so "Select all 1,000,000" posts no primary keys at any step.
+
+Every action declares ``allowed_permissions``: Django then neither offers it nor runs a
+forged POST of it ("No action selected.") to someone without the permission. On Django
+6.1 the duplicate and toggle actions are also offered on the change form (Django's
+action locations); row and object actions check ``has_<perm>_permission(request, obj)``
+per row when the ModelAdmin overrides it.
+
+::
+
+    from toolkit.admin_ext.actions import BulkActionsMixin
+
+    @admin.register(Product)
+    class ProductAdmin(BulkActionsMixin, admin.ModelAdmin):
+        actions = ["mass_update", "duplicate_selected"]
+        mass_update_fields = ["price", "status", "category", "is_active"]
+        toggle_fields = ["is_active"]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin import options as admin_options
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import model_ngettext
+from django.core import checks, signing
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import IntegrityError, models, router, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from toolkit.admin_ext.bulk_jobs import (
+    FORM_PREFIX,
+    BulkDeleteHandler,
+    MassUpdateHandler,
+    apply_mass_update,
+    delete_objects,
+    log_summary,
+    model_overrides_save,
+    object_permissions_matter,
+    user_pk,
+)
+from toolkit.admin_ext.selection import (
+    Selection,
+    SelectionError,
+    changelist_params,
+    start_changelist_job,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+    _ModelAdminBase = ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+__all__ = ["BulkActionsMixin", "DeletionSummary", "count_upto", "deletion_summary"]
+
+#: Django 6.1's ``ActionLocation`` (``None`` before: actions live on the changelist only).
+ActionLocation = getattr(admin_options, "ActionLocation", None)
+_Action = getattr(admin_options, "Action", None)
+
+SELECTION_FIELD = "_selection"
+_SIGNING_SALT = "toolkit.admin_ext.actions.selection"
+#: A confirmation page older than this is refused (the person starts again).
+SELECTION_MAX_AGE = 60 * 60 * 12
+
+
+def bulk_action(
+    *, permissions: Sequence[str], description: Any, on_change_form: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``@admin.action`` with the change-form location where Django has it (6.1+)."""
+    kwargs: dict[str, Any] = {"permissions": list(permissions), "description": description}
+    if on_change_form and ActionLocation is not None:
+        kwargs["location"] = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
+    return admin.action(**kwargs)  # type: ignore[no-any-return,unused-ignore]
+
+
+def count_upto(queryset: QuerySet[Any], limit: int) -> int:
+    """``min(queryset.count(), limit + 1)``, without counting past ``limit + 1`` rows:
+    enough to tell "small enough for this request" from "a job" on a million rows."""
+    return queryset.order_by()[: limit + 1].count()
+
+
+# -- the cascade summary ---------------------------------------------------------------
+
+
+@dataclass
+class DeletionSummary:
+    """What deleting a selection does, counted per model (never listed row by row)."""
+
+    #: (model, rows) deleted, the selection's model first, in cascade order.
+    deleted: list[tuple[type[models.Model], int]]
+    #: (model, rows) whose foreign key is set to NULL or a default.
+    updated: list[tuple[type[models.Model], int]]
+    #: (model, rows) that forbid the delete (``PROTECT``/``RESTRICT``).
+    protected: list[tuple[type[models.Model], int]]
+
+    @property
+    def total(self) -> int:
+        return self.deleted[0][1] if self.deleted else 0
+
+
+def deletion_summary(
+    queryset: QuerySet[Any], max_depth: int = 4, *, exact: bool = True
+) -> DeletionSummary:
+    """Count, relation by relation, what deleting ``queryset`` cascades to.
+
+    One ``COUNT`` per relation over a subquery, instead of the Collector's fetch of
+    every related row (Django's confirmation page collects and renders them all). A
+    relation met again deeper in the cascade is counted once per path, so the counts
+    are an upper bound where two paths reach the same rows. With ``exact=False`` each
+    relation is only probed (``EXISTS``, counted as 1): enough to check permissions and
+    protection when the person confirms, in a fraction of the time.
+    """
+
+    def count(rows: QuerySet[Any]) -> int:
+        return rows.count() if exact else int(rows.exists())
+
+    deleted: dict[type[models.Model], int] = {}
+    updated: dict[type[models.Model], int] = {}
+    protected: dict[type[models.Model], int] = {}
+    root = queryset.order_by()
+    deleted[root.model] = count(root)
+
+    def walk(model: type[models.Model], parents: QuerySet[Any], depth: int) -> None:
+        if depth > max_depth:
+            return
+        for relation in model._meta.related_objects:
+            if relation.many_to_many or not relation.field.concrete:
+                continue
+            on_delete = getattr(relation, "on_delete", None)
+            if on_delete is None or on_delete is models.DO_NOTHING:
+                continue
+            related = relation.related_model
+            rows = related._base_manager.filter(**{f"{relation.field.name}__in": parents})
+            found = count(rows)
+            if not found:
+                continue
+            if on_delete is models.CASCADE:
+                deleted[related] = deleted.get(related, 0) + found
+                walk(related, rows.values("pk"), depth + 1)
+            elif on_delete in (models.PROTECT, models.RESTRICT):
+                protected[related] = protected.get(related, 0) + found
+            else:
+                updated[related] = updated.get(related, 0) + found
+
+    if deleted[root.model]:
+        walk(root.model, root.values("pk"), 1)
+    return DeletionSummary(
+        deleted=list(deleted.items()),
+        updated=list(updated.items()),
+        protected=list(protected.items()),
+    )
+
+
+def _noun(model: type[models.Model], count: int) -> str:
+    meta = model._meta
+    if meta.auto_created:
+        # The hidden through model of a many-to-many field: name it after its sides.
+        return "links " + str(meta.verbose_name).replace("-", " ")
+    return str(meta.verbose_name if count == 1 else meta.verbose_name_plural)
+
+
+# -- the mixin ---------------------------------------------------------------------------
+
+
+class BulkActionsMixin(_ModelAdminBase):
+    """ModelAdmin mixin: mass update, toggles, duplicate, and a delete that scales.
+
+    Put it before ``admin.ModelAdmin``; list ``"mass_update"`` and
+    ``"duplicate_selected"`` in ``actions`` to offer them. Django's ``delete_selected``
+    is replaced by the mixin's own wherever the site offers it.
+    """
+
+    #: Above this many selected rows an action runs as a background job and redirects
+    #: to its progress page; at or below it, in the request.
+    bulk_background_threshold: int = 1000
+
+    #: Fields a mass update may set; ``None``: every editable, concrete, non-unique
+    #: field that is not the primary key or a many-to-many.
+    mass_update_fields: Sequence[str] | None = None
+
+    #: Run the model's ``save()`` (with ``full_clean()`` of the changed fields) row by
+    #: row; ``None``: do so when the model overrides ``save()``, else one ``UPDATE``.
+    #: ``False`` forces ``UPDATE`` (set the model's derived fields in
+    #: ``get_mass_update_values()`` then).
+    mass_update_per_object: bool | None = None
+
+    #: Up to this many changed rows, one LogEntry per row; above, one summary entry.
+    mass_update_log_each_limit: int = 1000
+
+    #: Boolean fields that get "Set"/"Clear" actions.
+    toggle_fields: Sequence[str] = ()
+
+    #: At most this many rows are duplicated in one go (duplicating is per row).
+    duplicate_max_rows: int = 100
+
+    #: Appended to unique text values of a copy ("-copy", "-copy-2", ...).
+    duplicate_suffix: str = "-copy"
+
+    #: Check ``has_change/delete_permission(request, obj)`` for every row; ``None``:
+    #: when the ModelAdmin overrides the method (so the answer may depend on the row).
+    bulk_object_permissions: bool | None = None
+
+    # -- hooks ---------------------------------------------------------------------
+
+    def get_bulk_background_threshold(self, request: HttpRequest) -> int:
+        """Rows above which an action becomes a background job."""
+        return self.bulk_background_threshold
+
+    def get_mass_update_fields(self, request: HttpRequest) -> list[str]:
+        """Names of the fields the mass update form offers."""
+        if self.mass_update_fields is not None:
+            return list(self.mass_update_fields)
+        readonly = set(self.get_readonly_fields(request))
+        return [
+            f.name
+            for f in self.model._meta.concrete_fields
+            if f.editable
+            and not f.primary_key
+            and not f.unique
+            and f.name not in readonly
+            and not getattr(f, "auto_now", False)
+            and not getattr(f, "auto_now_add", False)
+        ]
+
+    def get_mass_update_per_object(self, request: HttpRequest) -> bool:
+        """Whether a mass update saves row by row (see ``mass_update_per_object``)."""
+        if self.mass_update_per_object is not None:
+            return bool(self.mass_update_per_object)
+        return model_overrides_save(self.model)
+
+    def get_mass_update_log_each_limit(self, request: HttpRequest) -> int:
+        return self.mass_update_log_each_limit
+
+    def get_mass_update_form_class(
+        self, request: HttpRequest, fields: Sequence[str]
+    ) -> type[forms.ModelForm[Any]]:
+        """The ModelForm that validates the values of ``fields`` (admin widgets). It is
+        built again in the worker to validate a job's values with the same rules."""
+        from functools import partial
+
+        return forms.modelform_factory(
+            self.model,
+            fields=list(fields),
+            formfield_callback=partial(self.formfield_for_dbfield, request=request),
+        )
+
+    def get_mass_update_values(
+        self, request: HttpRequest, cleaned: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The column values a mass update writes: the chosen ones by default. Add
+        derived columns here when forcing ``UPDATE`` past a ``save()`` that sets them."""
+        return dict(cleaned)
+
+    def get_toggle_fields(self, request: HttpRequest) -> list[str]:
+        return list(self.toggle_fields)
+
+    # -- system checks ---------------------------------------------------------------
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = list(super().check(**kwargs))
+        where = f"{type(self).__module__}.{type(self).__qualname__}"
+        model = self.model
+        for name in self.mass_update_fields or ():
+            try:
+                f = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                f = None
+            if f is None or not getattr(f, "concrete", False) or f.many_to_many or f.primary_key:
+                errors.append(
+                    checks.Error(
+                        f"{where}.mass_update_fields names {name!r}, which is not a column of "
+                        f"{model._meta.label} that a mass update can set.",
+                        hint="List concrete, non-primary-key, non-many-to-many field names.",
+                        obj=self,
+                        id="toolkit.E060",
+                    )
+                )
+        for name in self.toggle_fields:
+            try:
+                f = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                f = None
+            if not isinstance(f, models.BooleanField):
+                errors.append(
+                    checks.Error(
+                        f"{where}.toggle_fields names {name!r}, which is not a BooleanField "
+                        f"of {model._meta.label}.",
+                        hint="Toggle actions set and clear boolean fields only.",
+                        obj=self,
+                        id="toolkit.E061",
+                    )
+                )
+        for attr in (
+            "bulk_background_threshold",
+            "mass_update_log_each_limit",
+            "duplicate_max_rows",
+        ):
+            value = getattr(self, attr)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                errors.append(
+                    checks.Error(
+                        f"{where}.{attr} must be a positive integer, not {value!r}.",
+                        hint=f"Set {attr} to a number of rows, e.g. 1000.",
+                        obj=self,
+                        id="toolkit.E062",
+                    )
+                )
+        if not apps.is_installed("toolkit.jobs"):
+            errors.append(
+                checks.Error(
+                    f"{where} uses BulkActionsMixin, which runs large selections as "
+                    "background jobs, but 'toolkit.jobs' is not installed.",
+                    hint="Add 'toolkit.jobs' to INSTALLED_APPS and run migrate.",
+                    obj=self,
+                    id="toolkit.E063",
+                )
+            )
+        if (
+            self.mass_update_per_object is False
+            and model_overrides_save(model)
+            and type(self).get_mass_update_values is BulkActionsMixin.get_mass_update_values
+        ):
+            errors.append(
+                checks.Warning(
+                    f"{where}.mass_update_per_object is False, so mass updates skip "
+                    f"{model._meta.label}.save(), which the model overrides.",
+                    hint="Write the columns save() would set in get_mass_update_values(), "
+                    "or leave mass_update_per_object at None.",
+                    obj=self,
+                    id="toolkit.W060",
+                )
+            )
+        return errors
+
+    # -- wiring into Django's actions ------------------------------------------------
+
+    def get_actions(  # type: ignore[override,unused-ignore]
+        self, request: HttpRequest, action_location: Any = None
+    ) -> dict[str, Any]:
+        if ActionLocation is not None:
+            location = action_location or ActionLocation.CHANGE_LIST
+            actions = super().get_actions(request, action_location=location)  # type: ignore[call-arg,unused-ignore]
+        else:
+            location = None
+            actions = super().get_actions(request)
+        if self.actions is None or "_popup" in request.GET:
+            return actions
+        current = actions.get("delete_selected")
+        if current is not None and self._action_func(current) is django_delete_selected:
+            actions["delete_selected"] = self._make_action(
+                type(self).delete_selected, "delete_selected", location
+            )
+        if self.has_change_permission(request):
+            for name in self.get_toggle_fields(request):
+                for value in (True, False):
+                    func = self._toggle_action(name, value)
+                    actions[func.__name__] = self._make_action(func, func.__name__, location)
+        return actions
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        refused = self.refused_action(request)
+        if refused:
+            # Django ignores such a POST silently (or says "No action selected."); a
+            # forged or outdated form deserves a sentence that nothing happened.
+            self.message_user(
+                request,
+                _("You may not run “%(action)s” on these rows; nothing was changed.")
+                % {"action": refused},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
+    def refused_action(self, request: HttpRequest) -> str:
+        """The name of the action a POST asks for, when the person may not run it."""
+        if request.method != "POST" or "action" not in request.POST or "_save" in request.POST:
+            return ""
+        try:
+            index = int(request.POST.get("index", 0))
+        except ValueError:
+            index = 0
+        names = request.POST.getlist("action")
+        name = names[index] if 0 <= index < len(names) else names[0]
+        if not name:
+            return ""
+        return "" if name in self.get_actions(request) else name
+
+    @staticmethod
+    def _action_func(entry: Any) -> Any:
+        return entry[0] if isinstance(entry, tuple) else entry.func
+
+    def _make_action(self, func: Any, name: str, location: Any) -> Any:
+        description = getattr(func, "short_description", capfirst(name.replace("_", " ")))
+        if _Action is None:
+            return (func, name, description)
+        return _Action(
+            func=func,
+            name=name,
+            description=description,
+            plural_description=getattr(func, "plural_description", description),
+            locations=getattr(func, "locations", [location]),
+        )
+
+    def _toggle_action(self, name: str, value: bool) -> Callable[..., Any]:
+        label = self.model._meta.get_field(name).verbose_name
+        verb = "Set" if value else "Clear"
+
+        def toggle(
+            modeladmin: BulkActionsMixin, request: HttpRequest, queryset: QuerySet[Any]
+        ) -> Any:
+            return modeladmin.run_mass_update(
+                request,
+                queryset,
+                {name: value},
+                data={f"{FORM_PREFIX}-{name}": ["on"]} if value else {},
+            )
+
+        toggle.__name__ = f"toggle_{name}_{'on' if value else 'off'}"
+        return bulk_action(
+            permissions=["change"],
+            description=f"{verb} “{label}” on selected %(verbose_name_plural)s",
+            on_change_form=True,
+        )(toggle)
+
+    # -- selections across requests ---------------------------------------------------
+
+    def sign_selection(self, request: HttpRequest, action: str, selection: Selection) -> str:
+        """The selection as one signed field, bound to the person and the action."""
+        return signing.dumps(
+            {"s": selection.to_dict(), "u": str(request.user.pk), "a": action},
+            salt=_SIGNING_SALT,
+            compress=True,
+        )
+
+    def unsign_selection(self, request: HttpRequest, action: str) -> Selection | None:
+        """The selection of a confirmation page, or ``None`` if it is missing, forged,
+        expired, another person's, or another action's (the caller says so)."""
+        token = request.POST.get(SELECTION_FIELD, "")
+        try:
+            data = signing.loads(token, salt=_SIGNING_SALT, max_age=SELECTION_MAX_AGE)
+            selection = Selection.from_dict(data["s"])
+        except (signing.BadSignature, SelectionError, KeyError, TypeError):
+            return None
+        if data.get("u") != str(request.user.pk) or data.get("a") != action:
+            return None
+        if (
+            selection.site != self.admin_site.name
+            or selection.model != self.model._meta.label_lower
+        ):
+            return None
+        return selection
+
+    def get_action_selection(
+        self, request: HttpRequest, action: str, queryset: QuerySet[Any]
+    ) -> tuple[Selection, QuerySet[Any]] | None:
+        """The selection an action works on, and its rows now.
+
+        On a confirmation page's POST it is the signed selection (re-evaluated for the
+        person: rows deleted meanwhile drop out); on the first POST, what Django passed.
+        Returns ``None`` after telling the person when the signed one is unusable.
+        """
+        if SELECTION_FIELD not in request.POST:
+            try:
+                return Selection.from_action(self, request, queryset), queryset
+            except SelectionError as exc:
+                self.message_user(request, f"{exc} Nothing was changed.", messages.ERROR)
+                return None
+        selection = self.unsign_selection(request, action)
+        if selection is None:
+            self.message_user(
+                request,
+                _(
+                    "This confirmation page is no longer valid; nothing was changed. "
+                    "Select the rows again."
+                ),
+                messages.ERROR,
+            )
+            return None
+        try:
+            return selection, selection.get_queryset(request.user)
+        except (SelectionError, PermissionDenied) as exc:
+            self.message_user(request, f"{exc} Nothing was changed.", messages.ERROR)
+            return None
+
+    def selection_context(
+        self, request: HttpRequest, action: str, selection: Selection
+    ) -> dict[str, Any]:
+        """Hidden fields of a confirmation page: always the same six, whatever N is.
+
+        Django routes the POST to the action when it carries ``_selected_action`` and
+        no ``index``; ``select_across=1`` makes it pass the changelist's queryset, which
+        the signed selection then narrows.
+        """
+        return {
+            "action_name": action,
+            "selection_token": self.sign_selection(request, action, selection),
+            "selection_field": SELECTION_FIELD,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "placeholder_pk": selection.pks[0] if selection.pks else "all",
+        }
+
+    def base_context(self, request: HttpRequest, title: str) -> dict[str, Any]:
+        opts = self.model._meta
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": opts,
+            "app_label": opts.app_label,
+            "media": self.media + forms.Media(css={"all": ["toolkit/admin_ext/actions.css"]}),
+            "changelist_query": changelist_params(request).urlencode(),
+        }
+
+    def start_job_response(
+        self,
+        request: HttpRequest,
+        handler: Any,
+        queryset: QuerySet[Any],
+        selection: Selection,
+        params: dict[str, Any],
+        description: str,
+    ) -> HttpResponse:
+        job = start_changelist_job(
+            handler, self, request, queryset, params, selection=selection, description=description
+        )
+        self.message_user(
+            request,
+            _("The work runs in the background; this page shows its progress."),
+            messages.INFO,
+        )
+        return HttpResponseRedirect(job.get_absolute_url())
+
+    # -- mass update ------------------------------------------------------------------
+
+    @bulk_action(
+        permissions=["change"],
+        description=_("Update a field of selected %(verbose_name_plural)s"),
+    )
+    def mass_update(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        """Intermediate page: tick fields, enter values, preview the count, apply."""
+        found = self.get_action_selection(request, "mass_update", queryset)
+        if found is None:
+            return None
+        selection, queryset = found
+        candidates = self.get_mass_update_fields(request)
+        chosen = [name for name in request.POST.getlist("_field") if name in candidates]
+        submitted = "_preview" in request.POST or "_apply" in request.POST
+        form = None
+        field_error = ""
+        if submitted:
+            if not chosen:
+                field_error = str(_("Tick at least one field to change."))
+            else:
+                form = self.get_mass_update_form_class(request, chosen)(
+                    data=request.POST, files=request.FILES, prefix=FORM_PREFIX
+                )
+        preview: dict[str, int] | None = None
+        if form is not None and form.is_valid():
+            values = self.get_mass_update_values(request, {n: form.cleaned_data[n] for n in chosen})
+            if "_apply" in request.POST:
+                data = {
+                    key: request.POST.getlist(key)
+                    for key in request.POST
+                    if key.startswith(f"{FORM_PREFIX}-")
+                }
+                return self.run_mass_update(
+                    request, queryset, values, data=data, selection=selection, fields=chosen
+                )
+            total = queryset.order_by().count()
+            preview = {"total": total, "changing": queryset.order_by().exclude(**values).count()}
+        display_form = self.get_mass_update_form_class(request, candidates)(
+            data=request.POST if submitted else None,
+            files=request.FILES if submitted else None,
+            prefix=FORM_PREFIX,
+            # Unticked fields are not submitted values: the browser must not demand them.
+            use_required_attribute=False,
+        )
+        rows = []
+        for name in candidates:
+            bound = display_form[name]
+            errors = form.errors.get(name) if form is not None and name in chosen else None
+            rows.append({"name": name, "field": bound, "checked": name in chosen, "errors": errors})
+        opts = self.model._meta
+        context = {
+            **self.base_context(request, str(_("Update selected %s") % opts.verbose_name_plural)),
+            **self.selection_context(request, "mass_update", selection),
+            "rows": rows,
+            "field_error": field_error,
+            "preview": preview,
+            "select_across": selection.select_across,
+            "selected_count": None if selection.select_across else len(selection.pks),
+            "form_media": display_form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "toolkit/admin_ext/actions/mass_update.html", context)
+
+    def run_mass_update(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        values: dict[str, Any],
+        *,
+        data: dict[str, list[str]],
+        selection: Selection | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> HttpResponse | None:
+        """Apply ``values`` to ``queryset``: here when small, as a job when large.
+
+        ``data`` is the submitted form data of the fields, which a job validates again
+        in the worker (its values must be JSON).
+        """
+        fields = list(fields if fields is not None else values)
+        threshold = self.get_bulk_background_threshold(request)
+        size = count_upto(queryset, threshold)
+        log_each = count_upto(queryset, self.get_mass_update_log_each_limit(request)) <= (
+            self.get_mass_update_log_each_limit(request)
+        )
+        per_object = self.get_mass_update_per_object(request)
+        opts = self.model._meta
+        if size > threshold:
+            try:
+                selection = selection or Selection.from_action(self, request, queryset)
+            except SelectionError as exc:
+                self.message_user(request, f"{exc} Nothing was changed.", messages.ERROR)
+                return None
+            params = {
+                "fields": fields,
+                "data": data,
+                "per_object": per_object,
+                "log_each": log_each,
+            }
+            return self.start_job_response(
+                request,
+                MassUpdateHandler,
+                queryset,
+                selection,
+                params,
+                f"Mass update of {opts.verbose_name_plural}: {', '.join(fields)}",
+            )
+        using = router.db_for_write(self.model)
+        with transaction.atomic(using=using):
+            result = apply_mass_update(
+                self, request, queryset, values, per_object=per_object, log_each=log_each
+            )
+            if not log_each and result.done:
+                log_summary(user_pk(request), self.model, result.done, fields)
+        self.message_user(
+            request,
+            _("%(count)d %(items)s updated.")
+            % {"count": result.done, "items": model_ngettext(opts, result.done)},
+            messages.SUCCESS,
+        )
+        if result.failed:
+            self.message_user(
+                request,
+                _("%(count)d left alone: %(reasons)s")
+                % {"count": result.failed, "reasons": " ".join(result.errors)},
+                messages.WARNING,
+            )
+        return None
+
+    # -- duplicate --------------------------------------------------------------------
+
+    @bulk_action(
+        permissions=["add"],
+        description=_("Duplicate selected %(verbose_name_plural)s"),
+        on_change_form=True,
+    )
+    def duplicate_selected(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> HttpResponse | None:
+        """Copy each selected row (and its many-to-many links) with free unique values."""
+        limit = self.duplicate_max_rows
+        objs = list(queryset.order_by("pk")[: limit + 1])
+        if len(objs) > limit:
+            self.message_user(
+                request,
+                _("At most %(limit)d rows can be duplicated at once; nothing was copied.")
+                % {"limit": limit},
+                messages.ERROR,
+            )
+            return None
+        from django.contrib.admin.models import ADDITION, LogEntry
+
+        copies = []
+        refused = 0
+        using = router.db_for_write(self.model)
+        with transaction.atomic(using=using):
+            check = object_permissions_matter(self, "view") or object_permissions_matter(
+                self, "change"
+            )
+            for obj in objs:
+                if check and not self.has_view_or_change_permission(request, obj):
+                    refused += 1
+                    continue
+                copy = self.duplicate_object(request, obj)
+                if copy is None:
+                    refused += 1
+                    continue
+                copies.append((obj, copy))
+            for original, copy in copies:
+                LogEntry.objects.log_actions(
+                    user_pk(request),
+                    [copy],
+                    ADDITION,
+                    f"Duplicated from “{original}” (#{original.pk}).",
+                )
+        opts = self.model._meta
+        self.message_user(
+            request,
+            _("%(count)d %(items)s duplicated.")
+            % {"count": len(copies), "items": model_ngettext(opts, len(copies))},
+            messages.SUCCESS,
+        )
+        if refused:
+            self.message_user(
+                request,
+                _("%(count)d could not be duplicated (no free unique value, or not permitted).")
+                % {"count": refused},
+                messages.WARNING,
+            )
+        return None
+
+    def duplicate_object(self, request: HttpRequest, obj: models.Model) -> models.Model | None:
+        """Save a copy of ``obj`` with free values for its unique fields and the same
+        many-to-many links; ``None`` when no free value fits."""
+        model = type(obj)
+        m2m = {
+            f.name: list(getattr(obj, f.name).all())
+            for f in model._meta.many_to_many
+            if f.remote_field.through is not None and f.remote_field.through._meta.auto_created
+        }
+        copy = model._base_manager.get(pk=obj.pk)
+        copy.pk = None
+        copy._state.adding = True
+        for f in model._meta.concrete_fields:
+            if f.primary_key or not f.unique:
+                continue
+            value = getattr(copy, f.attname)
+            if isinstance(f, models.CharField) and value:
+                free = self.free_unique_value(model, f, str(value))
+                if free is None:
+                    return None
+                setattr(copy, f.attname, free)
+            elif f.null:
+                setattr(copy, f.attname, None)
+            else:
+                return None
+        try:
+            with transaction.atomic(using=router.db_for_write(model)):
+                copy.save()
+                for name, related in m2m.items():
+                    getattr(copy, name).set(related)
+        except IntegrityError:
+            return None
+        return copy
+
+    def free_unique_value(
+        self, model: type[models.Model], f: models.CharField[Any, Any], value: str
+    ) -> str | None:
+        """ "value-copy", else "value-copy-2", ... cut to the field's max_length."""
+        suffix = self.duplicate_suffix
+        taken_probe = f"{value[: max(0, (f.max_length or 255) - len(suffix) - 6)]}"
+        taken = set(
+            model._base_manager.filter(**{f"{f.name}__startswith": taken_probe}).values_list(
+                f.name, flat=True
+            )
+        )
+        for n in itertools.count(1):
+            tail = suffix if n == 1 else f"{suffix}-{n}"
+            max_length = f.max_length or 255
+            if len(tail) >= max_length:
+                return None
+            candidate = value[: max_length - len(tail)] + tail
+            if candidate not in taken:
+                return candidate
+            if n > 10_000:
+                return None
+        return None  # pragma: no cover - the loop returns
+
+    # -- delete -----------------------------------------------------------------------
+
+    @bulk_action(
+        permissions=["delete"],
+        description=_("Delete selected %(verbose_name_plural)s"),
+    )
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        """Confirmation with cascade counts; deletes here or as a job past the threshold."""
+        found = self.get_action_selection(request, "delete_selected", queryset)
+        if found is None:
+            return None
+        selection, queryset = found
+        opts = self.model._meta
+        confirmed = bool(request.POST.get("post")) and SELECTION_FIELD in request.POST
+        # Confirming needs to know which models are reached, not how many rows.
+        summary = deletion_summary(queryset, exact=not confirmed)
+        perms_needed = self.cascade_perms_needed(request, summary)
+        if confirmed:
+            if perms_needed or summary.protected:
+                raise PermissionDenied
+            threshold = self.get_bulk_background_threshold(request)
+            if count_upto(queryset, threshold) > threshold:
+                return self.start_job_response(
+                    request,
+                    BulkDeleteHandler,
+                    queryset,
+                    selection,
+                    {},
+                    f"Delete {opts.verbose_name_plural}",
+                )
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                deleted, refused = delete_objects(self, request, queryset)
+            if deleted:
+                self.message_user(
+                    request,
+                    _("Successfully deleted %(count)d %(items)s.")
+                    % {"count": deleted, "items": model_ngettext(opts, deleted)},
+                    messages.SUCCESS,
+                )
+            if refused:
+                self.message_user(
+                    request,
+                    _("%(count)d rows were left: you may not delete them.") % {"count": refused},
+                    messages.WARNING,
+                )
+            return None
+        if summary.total == 0:
+            self.message_user(
+                request, _("None of the selected rows exist any more."), messages.WARNING
+            )
+            return None
+        context = {
+            **self.base_context(request, str(_("Delete %s?") % opts.verbose_name_plural)),
+            **self.selection_context(request, "delete_selected", selection),
+            "deleted": [(capfirst(_noun(m, c)), c) for m, c in summary.deleted],
+            "updated": [(capfirst(_noun(m, c)), c) for m, c in summary.updated],
+            "protected": [(capfirst(_noun(m, c)), c) for m, c in summary.protected],
+            "perms_lacking": perms_needed,
+            "total": summary.total,
+            "background": summary.total > self.get_bulk_background_threshold(request),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "toolkit/admin_ext/actions/delete_confirmation.html", context
+        )
+
+    def cascade_perms_needed(self, request: HttpRequest, summary: DeletionSummary) -> list[str]:
+        """Names of the models in the cascade the person may not delete, as Django
+        checks them: through the admin of each model registered on this site."""
+        needed = []
+        for model, count in summary.deleted:
+            if not count or not self.admin_site.is_registered(model):
+                continue
+            if not self.admin_site.get_model_admin(model).has_delete_permission(request):
+                needed.append(str(model._meta.verbose_name_plural))
+        return needed
