@@ -6,9 +6,14 @@ mixins also work one at a time.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
 
 from toolkit.admin_ext import (
+    BulkActionsMixin,
     DateRangeFilter,
     FiltersMixin,
     IsEmptyFilter,
@@ -27,7 +32,8 @@ from .models import Category, Product, Review, StockMovement, Supplier, Tag
 
 
 @admin.register(Category)
-class CategoryAdmin(SearchMixin, admin.ModelAdmin):
+class CategoryAdmin(BulkActionsMixin, SearchMixin, admin.ModelAdmin):
+    actions = ["duplicate_selected"]
     list_display = ["name", "slug", "parent"]
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
@@ -37,7 +43,8 @@ class CategoryAdmin(SearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(SearchMixin, FiltersMixin, admin.ModelAdmin):
+class SupplierAdmin(BulkActionsMixin, SearchMixin, FiltersMixin, admin.ModelAdmin):
+    actions = ["duplicate_selected"]
     list_display = ["name", "country", "email", "phone"]
     list_filter = [
         "country",
@@ -108,6 +115,16 @@ class ProductAdmin(ToolkitModelAdmin):
     autocomplete_fields = ["category", "supplier", "tags"]
     readonly_fields = ["created", "updated"]
     inlines = [StockMovementInline, ReviewInline]
+    actions = ["mass_update", "duplicate_selected"]
+    mass_update_fields = ["price", "cost", "stock", "status", "is_active", "category", "supplier"]
+    toggle_fields = ["is_active"]
+    # Product.save() only stamps `updated`: keep one UPDATE per chunk and stamp it here.
+    mass_update_per_object = False
+
+    def get_mass_update_values(
+        self, request: HttpRequest, cleaned: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {**cleaned, "updated": timezone.now()}
 
 
 @admin.register(StockMovement)

@@ -68,8 +68,8 @@ class ObjectPermissionProductAdmin(BulkActionsMixin, admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class ToolkitProductAdmin(BulkActionsMixin, ToolkitModelAdmin):
-    """The mixin composed with every changelist mixin of the toolkit."""
+class ToolkitProductAdmin(ToolkitModelAdmin):
+    """ToolkitModelAdmin includes BulkActionsMixin with every changelist mixin."""
 
     list_display = ["sku", "name", "price", "stock", "status"]
     list_filter = ["status", "is_active"]

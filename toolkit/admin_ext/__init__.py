@@ -15,6 +15,7 @@ Public names are listed in ``__all__``; anything else may change without notice.
 
 from __future__ import annotations
 
+from .actions import BulkActionsMixin, deletion_summary
 from .filters import (
     DateRangeFilter,
     FiltersMixin,
@@ -30,10 +31,13 @@ from .pagination import EstimatedCountPaginator, count_rows
 from .performance import PerformanceMixin
 from .saved_views import SavedViewsMixin
 from .search import AddSearchVectorIndex, SearchMixin, search_vector, search_vector_index
+from .selection import ChangelistJobHandler, Selection, SelectionError, start_changelist_job
 from .totals import TotalsMixin
 
 __all__ = [
     "AddSearchVectorIndex",
+    "BulkActionsMixin",
+    "ChangelistJobHandler",
     "DateRangeFilter",
     "EstimatedCountPaginator",
     "FiltersMixin",
@@ -46,10 +50,14 @@ __all__ = [
     "RelatedAutocompleteFilter",
     "SavedViewsMixin",
     "SearchMixin",
+    "Selection",
+    "SelectionError",
     "ToolkitFieldListFilter",
     "ToolkitModelAdmin",
     "TotalsMixin",
     "count_rows",
+    "deletion_summary",
     "search_vector",
     "search_vector_index",
+    "start_changelist_job",
 ]

@@ -3,6 +3,8 @@
 For people who want everything; others combine the mixins they need. The order matters
 only where two mixins wrap the same hook, and each mixin calls ``super()``:
 
+- ``BulkActionsMixin`` adds mass update, toggles, duplicate and a safe delete, running
+  large selections as background jobs (needs ``toolkit.jobs``);
 - ``SearchMixin`` answers ``get_search_results`` (qualifiers, phrases, ``EXISTS``);
 - ``FiltersMixin`` validates every filter parameter before Django's ChangeList sees it;
 - ``TotalsMixin`` and ``SavedViewsMixin`` add to the toolkit's changelist template;
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from .actions import BulkActionsMixin
 from .filters import FiltersMixin
 from .performance import PerformanceMixin
 from .saved_views import SavedViewsMixin
@@ -24,6 +27,7 @@ __all__ = ["ToolkitModelAdmin"]
 
 
 class ToolkitModelAdmin(
+    BulkActionsMixin,
     SearchMixin,
     FiltersMixin,
     TotalsMixin,
@@ -31,4 +35,5 @@ class ToolkitModelAdmin(
     PerformanceMixin,
     admin.ModelAdmin,
 ):
-    """A ModelAdmin with the toolkit's search, filters, totals, saved views and guards."""
+    """A ModelAdmin with the toolkit's bulk actions, search, filters, totals, saved views
+    and performance guards."""
