@@ -51,7 +51,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nThe demo admin: http://127.0.0.1:{port}/admin/\n"
-                "  username: {username}\n  password: {password}   ({origin})\n".format(
+                "  username: {username}\n  password: {password}   ({origin})\n"
+                "\nStarting the Procfile's processes (Ctrl-C stops them all):\n"
+                "  web     Django's development server on http://127.0.0.1:{port}/\n"
+                "  worker  db_worker: runs background jobs queued in the database\n".format(
                     port=os.environ.get("DEMO_PORT", "8000"),
                     username=username,
                     password=password,
