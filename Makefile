@@ -4,6 +4,10 @@
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 LEGACY_VENV ?= .venv-dj52
+# What scripts/bootstrap is asked for: the newest Python >= 3.12 and the newest Django by
+# default; the legacy leg pins Python 3.11 and Django 5.2 (passed down by test-legacy).
+BOOTSTRAP_ARGS ?=
+LEGACY_BOOTSTRAP_ARGS := --min 3.11 --max 3.11 --django "Django>=5.2,<6.0"
 # PostgreSQL leg: on when TOOLKIT_TEST_POSTGRES is set (a postgres:// URL or any value
 # for the default below) or when CI=true; then it must pass, and an unreachable server
 # fails the run.
@@ -23,7 +27,7 @@ help:
 	@echo "make llm          serve the local LLM (Gemma 3 270M via llama.cpp) on http://127.0.0.1:8001/v1"
 
 venv:
-	@scripts/bootstrap $(VENV)
+	@scripts/bootstrap $(VENV) $(BOOTSTRAP_ARGS)
 
 demo: venv
 	@$(PY) manage.py demo_setup
@@ -55,8 +59,8 @@ pytest-postgres: venv
 
 # Django 5.2 LTS on Python 3.11, with the django-tasks backport.
 test-legacy: chromium
-	@scripts/bootstrap $(LEGACY_VENV) --min 3.11 --max 3.11 --django "Django>=5.2,<6.0"
-	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) pytest $(if $(WANT_PG),pytest-postgres)
+	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) BOOTSTRAP_ARGS='$(LEGACY_BOOTSTRAP_ARGS)' \
+		pytest $(if $(WANT_PG),pytest-postgres)
 
 # Installs the local-llm extra if missing (the first build takes minutes and says so),
 # then serves the model.
