@@ -302,6 +302,29 @@ class _RangeFilter(ToolkitFieldListFilter):
 
     template = "toolkit/admin_ext/filters/range.html"
     input_type = "text"
+    #: What toolkit.E020 calls the fields this filter accepts, and how to fix a wrong one.
+    accepted_kind = ""
+    wrong_field_hint = ""
+
+    @classmethod
+    def check_field(
+        cls,
+        field: models.Field[Any, Any],
+        model_admin: ModelAdmin[Any],
+        field_path: str,
+        label: str,
+    ) -> list[checks.CheckMessage]:
+        if cls.accepts_field(field):
+            return []
+        return [
+            checks.Error(
+                f"{label} uses {cls.__name__} on {field_path!r}, which is not a "
+                f"{cls.accepted_kind} field ({type(field).__name__}).",
+                hint=cls.wrong_field_hint,
+                obj=type(model_admin),
+                id="toolkit.E020",
+            )
+        ]
 
     def __init__(
         self,
@@ -418,31 +441,15 @@ class NumericRangeFilter(_RangeFilter):
     """
 
     input_type = "number"
+    accepted_kind = "number"
+    wrong_field_hint = (
+        "Use NumericRangeFilter on an IntegerField, DecimalField or FloatField "
+        "(DateRangeFilter for dates)."
+    )
 
     @classmethod
     def accepts_field(cls, field: models.Field[Any, Any]) -> bool:
         return isinstance(field, models.IntegerField | models.DecimalField | models.FloatField)
-
-    @classmethod
-    def check_field(
-        cls,
-        field: models.Field[Any, Any],
-        model_admin: ModelAdmin[Any],
-        field_path: str,
-        label: str,
-    ) -> list[checks.CheckMessage]:
-        if cls.accepts_field(field):
-            return []
-        return [
-            checks.Error(
-                f"{label} uses {cls.__name__} on {field_path!r}, which is not a number field "
-                f"({type(field).__name__}).",
-                hint="Use NumericRangeFilter on an IntegerField, DecimalField or FloatField "
-                "(DateRangeFilter for dates).",
-                obj=type(model_admin),
-                id="toolkit.E020",
-            )
-        ]
 
     def lower_label(self) -> str:
         return _("Minimum")
@@ -515,31 +522,14 @@ class DateRangeFilter(_RangeFilter):
     """
 
     input_type = "date"
+    accepted_kind = "date"
+    wrong_field_hint = (
+        "Use DateRangeFilter on a DateField or DateTimeField (NumericRangeFilter for numbers)."
+    )
 
     @classmethod
     def accepts_field(cls, field: models.Field[Any, Any]) -> bool:
         return isinstance(field, models.DateField)
-
-    @classmethod
-    def check_field(
-        cls,
-        field: models.Field[Any, Any],
-        model_admin: ModelAdmin[Any],
-        field_path: str,
-        label: str,
-    ) -> list[checks.CheckMessage]:
-        if cls.accepts_field(field):
-            return []
-        return [
-            checks.Error(
-                f"{label} uses {cls.__name__} on {field_path!r}, which is not a date field "
-                f"({type(field).__name__}).",
-                hint="Use DateRangeFilter on a DateField or DateTimeField "
-                "(NumericRangeFilter for numbers).",
-                obj=type(model_admin),
-                id="toolkit.E020",
-            )
-        ]
 
     @property
     def is_datetime(self) -> bool:
