@@ -16,6 +16,7 @@ from toolkit.admin_ext import (
     BulkActionsMixin,
     DateRangeFilter,
     FiltersMixin,
+    ImportMixin,
     IsEmptyFilter,
     MultiSelectFilter,
     NumericRangeFilter,
@@ -29,6 +30,7 @@ from toolkit.admin_ext import (
 )
 
 from .models import Category, Product, Review, StockMovement, Supplier, Tag
+from .resources import ProductResource
 
 
 @admin.register(Category)
@@ -77,7 +79,7 @@ class ReviewInline(ReadOnlyTabularInline, PaginatedTabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ToolkitModelAdmin):
+class ProductAdmin(ImportMixin, ToolkitModelAdmin):
     list_display = ["sku", "name", "category", "supplier", "price", "stock", "status", "is_active"]
     # list_select_related is derived from list_display; Category.__str__ reads its parent.
     list_select_related_extra = ["category__parent"]
@@ -116,6 +118,8 @@ class ProductAdmin(ToolkitModelAdmin):
     readonly_fields = ["created", "updated"]
     inlines = [StockMovementInline, ReviewInline]
     actions = ["mass_update", "duplicate_selected"]
+    # Import by SKU; category by slug, supplier by name, tags by name.
+    import_resource_class = ProductResource
     mass_update_fields = ["price", "cost", "stock", "status", "is_active", "category", "supplier"]
     toggle_fields = ["is_active"]
     # Product.save() only stamps `updated`: keep one UPDATE per chunk and stamp it here.

@@ -25,6 +25,18 @@ from .filters import (
     RelatedAutocompleteFilter,
     ToolkitFieldListFilter,
 )
+from .importexport import (
+    FORMULA_PREFIXES,
+    BulkImporter,
+    ExportJobHandler,
+    ExportMixin,
+    ImportExportMixin,
+    ImportFileError,
+    ImportJobHandler,
+    ImportMixin,
+    ListDisplayResource,
+    neutralise,
+)
 from .inlines import PaginatedTabularInline, ReadOnlyTabularInline
 from .options import ToolkitModelAdmin
 from .pagination import EstimatedCountPaginator, count_rows
@@ -35,13 +47,22 @@ from .selection import ChangelistJobHandler, Selection, SelectionError, start_ch
 from .totals import TotalsMixin
 
 __all__ = [
+    "FORMULA_PREFIXES",
     "AddSearchVectorIndex",
     "BulkActionsMixin",
+    "BulkImporter",
     "ChangelistJobHandler",
     "DateRangeFilter",
     "EstimatedCountPaginator",
+    "ExportJobHandler",
+    "ExportMixin",
     "FiltersMixin",
+    "ImportExportMixin",
+    "ImportFileError",
+    "ImportJobHandler",
+    "ImportMixin",
     "IsEmptyFilter",
+    "ListDisplayResource",
     "MultiSelectFilter",
     "NumericRangeFilter",
     "PaginatedTabularInline",
@@ -57,6 +78,7 @@ __all__ = [
     "TotalsMixin",
     "count_rows",
     "deletion_summary",
+    "neutralise",
     "search_vector",
     "search_vector_index",
     "start_changelist_job",

@@ -5,6 +5,7 @@ only where two mixins wrap the same hook, and each mixin calls ``super()``:
 
 - ``BulkActionsMixin`` adds mass update, toggles, duplicate and a safe delete, running
   large selections as background jobs (needs ``toolkit.jobs``);
+- ``ExportMixin`` exports what the person sees as CSV, XLSX or JSON, formula-safe;
 - ``SearchMixin`` answers ``get_search_results`` (qualifiers, phrases, ``EXISTS``);
 - ``FiltersMixin`` validates every filter parameter before Django's ChangeList sees it;
 - ``TotalsMixin`` and ``SavedViewsMixin`` add to the toolkit's changelist template;
@@ -18,6 +19,7 @@ from django.contrib import admin
 
 from .actions import BulkActionsMixin
 from .filters import FiltersMixin
+from .importexport import ExportMixin
 from .performance import PerformanceMixin
 from .saved_views import SavedViewsMixin
 from .search import SearchMixin
@@ -28,6 +30,7 @@ __all__ = ["ToolkitModelAdmin"]
 
 class ToolkitModelAdmin(
     BulkActionsMixin,
+    ExportMixin,
     SearchMixin,
     FiltersMixin,
     TotalsMixin,
@@ -35,5 +38,5 @@ class ToolkitModelAdmin(
     PerformanceMixin,
     admin.ModelAdmin,
 ):
-    """A ModelAdmin with the toolkit's bulk actions, search, filters, totals, saved views
+    """A ModelAdmin with the toolkit's bulk actions, exports, search, filters, totals, saved views
     and performance guards."""
