@@ -531,6 +531,33 @@ def json_cell_value(value: Any) -> Any:
     return text_cell(value)
 
 
+def _log_summary(
+    user: Any,
+    model: type[models.Model] | None,
+    *,
+    action_flag: int,
+    message: str,
+    object_repr: str,
+    job: Job | None,
+) -> None:
+    """One admin LogEntry for an operation on many rows (export, import)."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    if user is None or not user.pk or model is None:
+        return
+    if job is not None:
+        message += f" (job #{job.pk})"
+    LogEntry.objects.create(
+        user_id=user.pk,
+        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+        object_id=None,
+        object_repr=object_repr[:200],
+        action_flag=action_flag,
+        change_message=message + ".",
+    )
+
+
 def log_export(
     user: AbstractBaseUser | AnonymousUser | None,
     model: type[models.Model] | None,
@@ -540,22 +567,18 @@ def log_export(
     job: Job | None = None,
 ) -> None:
     """Leave one admin LogEntry saying who exported how many rows in which format."""
-    from django.contrib.admin.models import CHANGE, LogEntry
-    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.admin.models import CHANGE
 
-    if user is None or not user.pk or model is None:
+    if model is None:
         return
     noun = model._meta.verbose_name_plural
-    message = f"Exported {count} {noun} as {FORMATS[fmt].label}"
-    if job is not None:
-        message += f" (job #{job.pk})"
-    LogEntry.objects.create(
-        user_id=user.pk,
-        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        object_id=None,
-        object_repr=f"Export of {count} {noun}"[:200],
+    _log_summary(
+        user,
+        model,
         action_flag=CHANGE,
-        change_message=message + ".",
+        message=f"Exported {count} {noun} as {FORMATS[fmt].label}",
+        object_repr=f"Export of {count} {noun}",
+        job=job,
     )
 
 
@@ -1378,22 +1401,18 @@ def log_import(
     job: Job | None = None,
 ) -> None:
     """One admin LogEntry per confirmed import."""
-    from django.contrib.admin.models import ADDITION, LogEntry
-    from django.contrib.contenttypes.models import ContentType
+    from django.contrib.admin.models import ADDITION
 
-    if user is None or not user.pk or model is None:
+    if model is None:
         return
     noun = model._meta.verbose_name_plural
-    message = f"Imported {imported} {noun}, rejected {rejected}"
-    if job is not None:
-        message += f" (job #{job.pk})"
-    LogEntry.objects.create(
-        user_id=user.pk,
-        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        object_id=None,
-        object_repr=f"Import of {imported} {noun}"[:200],
+    _log_summary(
+        user,
+        model,
         action_flag=ADDITION,
-        change_message=message + ".",
+        message=f"Imported {imported} {noun}, rejected {rejected}",
+        object_repr=f"Import of {imported} {noun}",
+        job=job,
     )
 
 
