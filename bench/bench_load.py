@@ -2,22 +2,29 @@
 
     .venv/bin/python bench/bench_load.py [--users 50] [--seconds 60] [--products 1000000]
                                          [--workers 2] [--max-requests 200000]
+                                         [--think 2-8] [--seed 1]
 
 Starts ``gunicorn demo.wsgi -w 2`` (sync workers; the ``prod`` extra) on a free port of
 127.0.0.1 with production settings (``DEBUG=false``, a random ``SECRET_KEY`` for the
 run, ``ALLOWED_HOSTS=127.0.0.1``; no TLS on loopback, so ``SECURE_SSL_REDIRECT=false``),
 then lets ``--users`` virtual staff users hit it for ``--seconds`` seconds. Each user is
-a thread with its own HTTP client and session cookie, and loops without think time
-(a closed loop: the figures show what the server sustains at that concurrency) over
+a thread with its own HTTP client and session cookie that, between one answer and its
+next request, thinks for a random time drawn uniformly from ``--think MIN-MAX``
+seconds (default 2-8 s: reading a list, typing a search, as staff do between clicks;
+each user starts at a random point of its first think so they do not arrive together).
+``--think 0`` is the stress figure: a closed loop without think time, which shows what
+the server sustains with that many requests always in flight (on a 2-core machine
+that also runs PostgreSQL and the load generator, p99 is then bound by Little's law:
+users / throughput, whatever a page costs). Pages, in turn:
 
     plain     the product changelist
     searched  a free term and a qualified one (``steel price<50``)
     filtered  ``status__in=active&price__gte=10`` and similar
     change    the change form of a random existing product (two paginated inlines)
 
-It prints requests/s, p50, p95, p99 and max latency and the errors (any status other
-than 200, or no response) per page kind and overall, then PASS or FAIL against the
-target of issue 4: no error and p99 under 1 s.
+It prints the think time, requests/s, p50, p95, p99 and max latency and the errors
+(any status other than 200, or no response) per page kind and overall, then PASS or
+FAIL against the target of issue 4: no error and p99 under 1 s.
 
 The database is ``<name>_<size>`` on the PostgreSQL server of ``BENCH_DATABASE_URL``
 (default ``toolkit_bench_1m``: the one ``bench_changelist.py`` seeds and reuses; seeded
@@ -81,6 +88,31 @@ FILTERS = (
 )
 
 
+#: Seconds a staff member spends between clicks (reading the list, typing a search).
+DEFAULT_THINK = (2.0, 8.0)
+
+
+def think_range(raw: str) -> tuple[float, float]:
+    """``"2-8"`` -> (2.0, 8.0); ``"0"`` or ``"3"`` -> a fixed time."""
+    low, _sep, high = raw.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not MIN-MAX seconds: {raw!r}") from None
+    if not 0 <= bounds[0] <= bounds[1] or not all(math.isfinite(b) for b in bounds):
+        raise argparse.ArgumentTypeError(f"need 0 <= MIN <= MAX: {raw!r}")
+    return bounds
+
+
+def think_label(think: tuple[float, float]) -> str:
+    low, high = think
+    if high == 0:
+        return "no think time (stress: a closed loop)"
+    if low == high:
+        return f"think {low:g} s between requests"
+    return f"think {low:g}-{high:g} s between requests (uniform)"
+
+
 @dataclass
 class Sample:
     kind: str
@@ -112,6 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-requests", type=int, default=200_000, metavar="N", help="stop after N requests"
     )
+    parser.add_argument(
+        "--think",
+        type=think_range,
+        default=DEFAULT_THINK,
+        metavar="MIN-MAX",
+        help="seconds each user waits between an answer and its next request, uniform "
+        "in MIN-MAX (default 2-8); 0 for the zero-think stress run",
+    )
+    parser.add_argument("--seed", type=int, default=SEED, help="of the users' random choices")
     args = parser.parse_args(argv)
     # A plain `kill` too must stop gunicorn: turn SIGTERM into SystemExit, so that the
     # finally clauses run.
@@ -152,14 +193,23 @@ def main(argv: list[str] | None = None) -> int:
         warm_up(base_url, session_keys[0], pks)
         load_before = os.getloadavg()[0]
         print(
-            f"Load: {args.users} users for {args.seconds:g} s, gunicorn {args.workers} sync "
-            f"workers, DEBUG=false; load average before {load_before:.2f} on "
-            f"{os.cpu_count()} CPUs",
+            f"Load: {args.users} users for {args.seconds:g} s, {think_label(args.think)}, "
+            f"gunicorn {args.workers} sync workers, DEBUG=false; load average before "
+            f"{load_before:.2f} on {os.cpu_count()} CPUs",
             flush=True,
         )
         recorder = Recorder(max_requests=args.max_requests)
-        elapsed = run_load(base_url, session_keys, pks, args.seconds, recorder)
+        cpu_before = time.process_time()
+        elapsed = run_load(
+            base_url, session_keys, pks, args.seconds, recorder, args.think, args.seed
+        )
         report(recorder.samples, elapsed, args, description, recorder.interrupted)
+        # The load generator shares the machine with gunicorn and PostgreSQL.
+        generator_cpu = time.process_time() - cpu_before
+        print(
+            f"load generator CPU: {generator_cpu:.1f} s "
+            f"({100 * generator_cpu / elapsed:.0f} % of one core)"
+        )
     finally:
         if server is not None:
             stop_gunicorn(server)
@@ -409,6 +459,8 @@ def run_load(
     pks: list[int],
     seconds: float,
     recorder: Recorder,
+    think: tuple[float, float] = (0.0, 0.0),
+    seed: int = SEED,
 ) -> float:
     """Run one thread per session until ``seconds`` have passed; returns the wall time
     from the start to the last answer."""
@@ -417,7 +469,7 @@ def run_load(
     threads = [
         threading.Thread(
             target=virtual_user,
-            args=(base_url, key, pks, deadline, recorder, number),
+            args=(base_url, key, pks, deadline, recorder, number, think, seed),
             daemon=True,
         )
         for number, key in enumerate(session_keys)
@@ -443,15 +495,27 @@ def virtual_user(
     deadline: float,
     recorder: Recorder,
     number: int,
+    think: tuple[float, float] = (0.0, 0.0),
+    seed: int = SEED,
 ) -> None:
     import httpx
 
-    rng = random.Random(SEED * 1000 + number)
+    rng = random.Random(seed * 1000 + number)
     position = rng.randrange(len(KINDS))  # users start at different pages
+    low, high = think
+    # Start somewhere in a first think, so that the users do not all arrive at once.
+    pause = rng.uniform(0, high)
     with httpx.Client(
         base_url=base_url, cookies={"sessionid": session_key}, timeout=CLIENT_TIMEOUT
     ) as client:
         while not recorder.stop.is_set() and time.perf_counter() < deadline:
+            if pause:
+                # wait() returns early when the run ends; never past the deadline.
+                if recorder.stop.wait(min(pause, max(0.0, deadline - time.perf_counter()))):
+                    break
+                if time.perf_counter() >= deadline:
+                    break
+            pause = rng.uniform(low, high)
             kind = KINDS[position % len(KINDS)]
             position += 1
             url = page_url(kind, rng, pks)
@@ -493,8 +557,8 @@ def report(
     interrupted: bool = False,
 ) -> None:
     print(
-        f"\n{args.users} staff sessions, {elapsed:.1f} s, gunicorn -w {args.workers}, "
-        f"{size_label(args.products)} products ({description})"
+        f"\n{args.users} staff sessions, {think_label(args.think)}, {elapsed:.1f} s, "
+        f"gunicorn -w {args.workers}, {size_label(args.products)} products ({description})"
         + (" -- INTERRUPTED, partial figures" if interrupted else "")
     )
     header = (

@@ -1,7 +1,8 @@
 """Admin sites over the demo catalog for the search tests (``@pytest.mark.urls``).
 
 ``/admin/`` searches with the plain path (``search_fields``, ``EXISTS`` for relations);
-``/fulltext-admin/`` has the same product admin with PostgreSQL full-text search on.
+``/fulltext-admin/`` has the same product admin with PostgreSQL full-text search on;
+``/keyset-fulltext-admin/`` full text without ranking, paged by keyset.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from django.contrib import admin
 from django.urls import path
 
 from demo.catalog.models import Category, Product, Review, Supplier, Tag
+from toolkit.admin_ext.performance import PerformanceMixin
 from toolkit.admin_ext.search import SearchMixin
 
 site = admin.AdminSite(name="search_admin")
@@ -95,8 +97,26 @@ fulltext_site.register(Product, FulltextProductSearchAdmin)
 faceted_site = admin.AdminSite(name="search_faceted_admin")
 faceted_site.register(Product, FacetedProductSearchAdmin)
 
+
+class KeysetFulltextProductAdmin(SearchMixin, PerformanceMixin, admin.ModelAdmin):
+    """Full text without ranking, paged by keyset: the matches are sorted by an
+    expression the keyset cursor must follow."""
+
+    list_display = ["sku", "name", "price"]
+    search_fields = ["name", "description"]
+    search_fulltext_fields = FULLTEXT_FIELDS
+    search_fulltext_rank = False
+    keyset_pagination = True
+    list_per_page = 2
+
+
+keyset_fulltext_site = admin.AdminSite(name="search_keyset_fulltext_admin")
+keyset_fulltext_site.register(Product, KeysetFulltextProductAdmin)
+KEYSET_FULLTEXT = "/keyset-fulltext-admin/catalog/product/"
+
 urlpatterns = [
     path("admin/", site.urls),
     path("fulltext-admin/", fulltext_site.urls),
     path("faceted-admin/", faceted_site.urls),
+    path("keyset-fulltext-admin/", keyset_fulltext_site.urls),
 ]

@@ -415,6 +415,43 @@ def test_many_to_many_values_never_duplicate_rows(admin_client, shop):
     assert skus(response) == ["A1", "B1"]
 
 
+def product_queries(client, params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(PRODUCTS, params)
+    sql = [q["sql"].upper() for q in captured.captured_queries if "catalog_product" in q["sql"]]
+    return response, sql
+
+
+def test_many_to_many_selection_is_an_exists_and_the_list_has_no_distinct(admin_client, shop):
+    red, blue = Tag.objects.create(name="red"), Tag.objects.create(name="blue")
+    shop.products["A1"].tags.set([red, blue])
+    shop.products["B1"].tags.set([blue])
+    response, sql = product_queries(admin_client, {"tags__id__in": f"{red.pk},{blue.pk}"})
+    assert skus(response) == ["A1", "B1"]
+    assert response.context["cl"].queryset.query.distinct is False
+    assert sql and not any("DISTINCT" in q for q in sql)
+    assert any("EXISTS" in q for q in sql)
+
+
+def test_many_to_many_selection_still_combines_with_other_filters(admin_client, shop):
+    """The EXISTS is correlated to each row: other filters still narrow the list."""
+    blue = Tag.objects.create(name="blue")
+    for sku in ("A1", "A2", "B1"):
+        shop.products[sku].tags.add(blue)
+    response = admin_client.get(PRODUCTS, {"tags__id__in": str(blue.pk), "status__in": "active"})
+    assert skus(response) == ["A1", "B1"]
+
+
+def test_a_raw_lookup_across_the_relation_still_gets_djangos_distinct(admin_client, shop):
+    red, blue = Tag.objects.create(name="red"), Tag.objects.create(name="blue")
+    shop.products["A1"].tags.set([red, blue])
+    params = {"tags__id__in": f"{red.pk},{blue.pk}", "tags__isnull": "false"}
+    response, _ = product_queries(admin_client, params)
+    assert not warnings_of(response)
+    assert skus(response) == ["A1"]  # joined to its two tags, listed once
+    assert response.context["cl"].queryset.query.distinct is True
+
+
 @pytest.mark.parametrize(
     ("params", "rows"),
     [

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from demo.catalog.models import Category, Product, Supplier
 from tests.admin_ext.site_performance import keyset_site
-from toolkit.admin_ext.pagination import CURSOR_VAR, Keyset
+from toolkit.admin_ext.pagination import CURSOR_VAR, Keyset, forget_estimates
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_performance")
 
@@ -31,6 +31,14 @@ PER_PAGE = 7  # ProductKeysetAdmin.list_per_page
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_table_sizes():
+    """Table sizes and plans are cached per process for seconds; each test sees its own rows."""
+    forget_estimates()
+    yield
+    forget_estimates()
 
 
 @pytest.fixture
@@ -160,11 +168,42 @@ def test_pages_run_no_offset_and_the_same_queries_at_any_size(root_client, produ
 
 
 def test_one_page_list_is_not_counted(root_client, products, django_assert_num_queries):
-    # session, user, the page's keys, the page: fetching it counted it.
-    with django_assert_num_queries(4):
+    # session, user, the page (keys and rows in one query): fetching it counted it.
+    with django_assert_num_queries(3):
         response = root_client.get(PRODUCTS, {"q": "Product <04"})
     cl = response.context["cl"]
     assert (cl.result_count, cl.multi_page, cl.result_count_is_estimated) == (5, False, False)
+
+
+@pytest.mark.parametrize("link", ["first", "next", "last", "prev"])
+def test_each_page_is_fetched_whole_by_one_query(root_client, products, link):
+    """The keyset query reads the rows themselves, not keys for a second query; the
+    result list is already evaluated when the template iterates it."""
+    first = root_client.get(PRODUCTS).context["cl"]
+    last = root_client.get(PRODUCTS + first.keyset_last_url).context["cl"]
+    url = {
+        "first": "",
+        "next": first.keyset_next_url,
+        "last": first.keyset_last_url,
+        "prev": last.keyset_previous_url,
+    }[link]
+    with CaptureQueriesContext(connection) as queries:
+        response = root_client.get(PRODUCTS + url)
+    page_queries = [
+        q["sql"] for q in queries.captured_queries if '"catalog_product"."sku"' in q["sql"]
+    ]
+    assert len(page_queries) == 1
+    cl = response.context["cl"]
+    assert cl.result_list._result_cache is not None
+    with CaptureQueriesContext(connection) as later:
+        rows = list(cl.result_list)
+    assert later.captured_queries == []
+    assert len(rows) == PER_PAGE
+    assert [row.pk for row in rows] == list(
+        cl.queryset.filter(pk__in=[row.pk for row in rows])
+        .order_by(*Keyset(cl.queryset).order_by())
+        .values_list("pk", flat=True)
+    )
 
 
 def test_first_page_has_no_backward_links_and_last_no_forward_links(root_client, products):
@@ -328,3 +367,30 @@ def test_page_numbers_mean_nothing_with_keyset_pagination(root_client, products,
     assert response.status_code == 200
     assert pks(response) == pks(root_client.get(PRODUCTS))
     assert f"p={page}" not in response.context["cl"].keyset_next_url
+
+
+def test_list_editable_saves_the_rows_of_a_keyset_page(root_client, products, monkeypatch):
+    """The page's QuerySet is fetched by the keyset query; list_editable's formset is
+    built on it and saves through it."""
+    admin = keyset_site._registry[Product]
+    monkeypatch.setattr(admin, "list_editable", ["stock"])
+    response = root_client.get(PRODUCTS)
+    cl = response.context["cl"]
+    rows = list(cl.result_list)
+    formset = response.context["cl"].formset
+    assert [form.instance.pk for form in formset.forms] == [row.pk for row in rows]
+    data = {
+        "form-TOTAL_FORMS": str(len(rows)),
+        "form-INITIAL_FORMS": str(len(rows)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for index, row in enumerate(rows):
+        data[f"form-{index}-id"] = str(row.pk)
+        data[f"form-{index}-stock"] = str(100 + index)
+    saved = root_client.post(PRODUCTS, data)
+    assert saved.status_code == 302
+    assert [Product.objects.get(pk=row.pk).stock for row in rows] == [
+        100 + index for index in range(len(rows))
+    ]

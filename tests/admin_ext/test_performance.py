@@ -17,7 +17,7 @@ from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
 from demo.catalog.models import Category, Product, Supplier
-from tests.admin_ext.site_performance import site
+from tests.admin_ext.site_performance import keyset_site, site
 from tests.conftest import ON_POSTGRES
 from toolkit.admin_ext import pagination
 from toolkit.admin_ext.pagination import EstimatedCountPaginator, count_rows, round_estimate
@@ -37,6 +37,25 @@ HAS_FETCH_MODES = hasattr(models, "FETCH_PEERS")
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_table_sizes():
+    """Table sizes and plans are cached per process for seconds; each test sees its own rows."""
+    pagination.forget_estimates()
+    yield
+    pagination.forget_estimates()
+
+
+@pytest.fixture
+def planner_guess(monkeypatch):
+    """Make the planner's estimate whatever the test says (table size unknown)."""
+
+    def guess(estimate):
+        monkeypatch.setattr(pagination, "table_rows", lambda model, using="default": None)
+        monkeypatch.setattr(pagination, "_estimate", lambda qs: estimate)
+
+    return guess
 
 
 @pytest.fixture
@@ -204,29 +223,25 @@ def test_no_threshold_always_counts_exactly(products, settings, django_assert_nu
         assert count_rows(Product.objects.all()) == pagination.RowCount(210)
 
 
-def test_underestimate_counts_at_most_threshold_rows(products, monkeypatch):
+def test_underestimate_counts_at_most_threshold_rows(products, planner_guess):
     """The planner guessed 10 rows; counting stops after threshold + 1 of them."""
-    monkeypatch.setattr(pagination, "_estimate", lambda qs: pagination._Estimate(10, 1e9))
+    planner_guess(pagination._Estimate(10, 1e9))
     with CaptureQueriesContext(connection) as queries:
         result = count_rows(Product.objects.all(), threshold=50)
     assert result == pagination.RowCount(51, estimated=True)
     assert "LIMIT 51" in queries.captured_queries[0]["sql"]
 
 
-def test_small_but_costly_filter_is_estimated_not_scanned(products, monkeypatch):
-    monkeypatch.setattr(
-        pagination, "_estimate", lambda qs: pagination._Estimate(40, 1e9, scans_table=True)
-    )
+def test_small_but_costly_filter_is_estimated_not_scanned(products, planner_guess):
+    planner_guess(pagination._Estimate(40, 1e9, scans_table=True))
     with CaptureQueriesContext(connection) as queries:
         result = count_rows(Product.objects.filter(name__icontains="7"), threshold=50)
     assert result == pagination.RowCount(40, estimated=True)
     assert queries.captured_queries == []
 
 
-def test_small_filter_through_an_index_is_counted_exactly(products, monkeypatch):
-    monkeypatch.setattr(
-        pagination, "_estimate", lambda qs: pagination._Estimate(40, 1e9, scans_table=False)
-    )
+def test_small_filter_through_an_index_is_counted_exactly(products, planner_guess):
+    planner_guess(pagination._Estimate(40, 1e9, scans_table=False))
     assert count_rows(Product.objects.filter(stock=3), threshold=50) == pagination.RowCount(19)
 
 
@@ -271,6 +286,68 @@ def test_filtered_big_list_is_estimated_by_explain(root_client, products, settin
     assert cl.result_count_is_estimated
     assert 80 <= cl.result_count <= 130  # 105 active rows, as the planner sees them
     assert all(row.status == "active" for row in listed(response))
+
+
+@pytest.mark.postgres
+def test_table_size_is_read_once_per_process_for_a_few_seconds(products, monkeypatch):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    clock = [1000.0]
+    monkeypatch.setattr(pagination.time, "monotonic", lambda: clock[0])
+
+    def reads():
+        with CaptureQueriesContext(connection) as queries:
+            assert pagination.table_rows(Product) == 210
+        return sum("reltuples" in q["sql"] for q in queries.captured_queries)
+
+    assert reads() == 1
+    clock[0] += pagination.TABLE_SIZE_TTL - 1
+    assert reads() == 0
+    clock[0] += 2
+    assert reads() == 1
+
+
+@pytest.mark.postgres
+def test_a_plan_is_reused_for_the_same_list_for_a_few_seconds(products, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(pagination.time, "monotonic", lambda: clock[0])
+    active = Product.objects.filter(status="active")
+
+    def plans():
+        with CaptureQueriesContext(connection) as queries:
+            assert pagination.estimate_rows(active) > 0
+        return sum(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+
+    assert plans() == 1
+    assert plans() == 0
+    assert pagination.estimate_rows(Product.objects.filter(status="draft")) is not None
+    clock[0] += pagination.TABLE_SIZE_TTL + 1
+    assert plans() == 1
+
+
+@pytest.mark.postgres
+def test_small_table_is_counted_without_asking_the_planner(root_client, products):
+    """210 rows: even a filter no index serves costs less than an EXPLAIN round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    root_client.get("/keyset/catalog/product/")  # the table's size is now known
+    with CaptureQueriesContext(connection) as queries:
+        response = root_client.get("/keyset/catalog/product/", {"q": "SKU-01"})
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any(s.startswith("EXPLAIN") or "reltuples" in s for s in sql)
+    cl = response.context["cl"]
+    assert (cl.result_count, cl.result_count_is_estimated) == (100, False)
+
+
+@pytest.mark.postgres
+def test_never_analysed_table_is_estimated_by_the_planner(products, settings):
+    settings.TOOLKIT_ESTIMATED_COUNT_THRESHOLD = 50
+    with CaptureQueriesContext(connection) as queries:
+        result = count_rows(Product.objects.all())
+    sql = [q["sql"] for q in queries.captured_queries]
+    if pagination.table_rows(Product) is None:  # autovacuum may have analysed it
+        assert any(s.startswith("EXPLAIN") for s in sql)
+    assert result.value >= 50 and result.estimated
 
 
 @pytest.mark.postgres
@@ -506,3 +583,72 @@ def test_e041_extra_path_that_is_not_a_relation():
     messages = [m for m in Wrong(Product, admin.AdminSite()).check() if m.id == "toolkit.E041"]
     assert ["'tags'" in m.msg or "'category__nope'" in m.msg for m in messages] == [True, True]
     assert all(m.hint for m in messages)
+
+
+@pytest.mark.parametrize("threshold", [-1, "10000", 2.5, True])
+def test_e042_estimated_count_threshold_must_be_a_row_count_or_none(threshold):
+    class Wrong(PerformanceMixin, admin.ModelAdmin):
+        estimated_count_threshold = threshold
+
+    messages = [m for m in Wrong(Product, admin.AdminSite()).check() if m.id == "toolkit.E042"]
+    assert len(messages) == 1
+    assert "estimated_count = False" in messages[0].hint
+
+
+@pytest.mark.parametrize("threshold", [0, 10_000, None])
+def test_e042_accepts_row_counts_and_none(threshold):
+    class Right(PerformanceMixin, admin.ModelAdmin):
+        estimated_count_threshold = threshold
+
+    assert not [m for m in Right(Product, admin.AdminSite()).check() if m.id == "toolkit.E042"]
+
+
+def test_admin_threshold_wins_over_the_setting(rf, superuser, settings):
+    settings.TOOLKIT_ESTIMATED_COUNT_THRESHOLD = 100_000
+
+    class Busy(PerformanceMixin, admin.ModelAdmin):
+        keyset_pagination = True
+        estimated_count_threshold = 10_000
+
+    request = rf.get(PRODUCTS)
+    request.user = superuser
+    busy = Busy(Product, admin.AdminSite())
+    assert busy.get_paginator(request, Product.objects.all(), 10).threshold == 10_000
+    busy.estimated_count_threshold = None
+    assert busy.get_paginator(request, Product.objects.all(), 10).threshold == 100_000
+
+
+@pytest.mark.postgres
+def test_admin_threshold_estimates_a_smaller_list(root_client, products, monkeypatch):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    monkeypatch.setattr(pagination, "SMALL_TABLE_ROWS", 0)  # a big table, as far as we know
+    monkeypatch.setattr(keyset_site._registry[Product], "estimated_count_threshold", 50)
+    response = root_client.get("/keyset/catalog/product/")
+    cl = response.context["cl"]
+    assert cl.result_count_is_estimated
+    assert b"about 210 products" in response.content
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def test_row_checkbox_is_djangos_markup_with_the_text_escaped(superuser):
+    """The checkbox is written directly rather than through the form renderer (a fifth
+    of the page's time); it must stay exactly what Django renders."""
+    hostile = Supplier(pk=7, name="<b>\"Acme\" & 'co'</b>", country="DE")
+    ours = site._registry[Product].action_checkbox(hostile)
+    djangos = admin.ModelAdmin(Supplier, admin.AdminSite()).action_checkbox(hostile)
+    assert ours == djangos
+    assert "<b>" not in ours and "&lt;b&gt;" in ours
+
+
+def test_changelist_rows_have_the_selection_checkbox(root_client, products):
+    response = root_client.get(PRODUCTS)
+    html = response.content.decode()
+    assert 'id="action-toggle"' in html
+    first = listed(response)[0]
+    assert (
+        f'<input type="checkbox" name="_selected_action" value="{first.pk}" class="action-select"'
+        in html
+    )

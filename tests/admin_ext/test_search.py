@@ -20,6 +20,7 @@ from tests.admin_ext.site_search import (
     fulltext_site,
 )
 from tests.conftest import ON_POSTGRES
+from toolkit.admin_ext.pagination import forget_estimates
 from toolkit.admin_ext.search import (
     AddSearchVectorIndex,
     SearchMixin,
@@ -38,6 +39,15 @@ def fast_password_hashing(settings):
     """The people fixtures hash a password per test; the default hasher is made slow
     on purpose, which is not what these tests are about."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_estimates():
+    """The planner's estimates are cached per process for seconds (they decide how
+    full-text matches are sorted); each test plans its own rows."""
+    forget_estimates()
+    yield
+    forget_estimates()
 
 
 def at(*args):
@@ -580,6 +590,100 @@ def test_fulltext_ranks_by_relevance_unless_an_order_is_chosen(root_client, shop
     assert by_sku == ["USB-001", "HDMI-01"]
 
 
+def ranked(client, q):
+    """Whether the page's queries ordered the full-text matches by ``ts_rank``."""
+    with CaptureQueriesContext(connection) as queries:
+        listed, _, _ = search(client, q, url=FULLTEXT)
+    return any("TS_RANK" in query["sql"].upper() for query in queries.captured_queries), listed
+
+
+@pytest.mark.postgres
+def test_fulltext_ranks_only_when_few_rows_match(root_client, shop, monkeypatch):
+    """Ranking reads every match: a common word over a big table keeps the list's own
+    ordering, decided by a count that stops after the limit + 1 rows."""
+    model_admin = fulltext_site._registry[Product]
+    monkeypatch.setattr(model_admin, "search_fulltext_rank_max_rows", 2)
+    assert ranked(root_client, "cable") == (True, ["HDMI-01", "USB-001"])
+    monkeypatch.setattr(model_admin, "search_fulltext_rank_max_rows", 1)
+    is_ranked, listed = ranked(root_client, "cable")
+    assert not is_ranked
+    assert sorted(listed) == ["HDMI-01", "USB-001"]  # the same rows, in the list's order
+    monkeypatch.setattr(model_admin, "search_fulltext_rank_max_rows", None)
+    assert ranked(root_client, "cable")[0]
+    monkeypatch.setattr(model_admin, "search_fulltext_rank", False)
+    assert not ranked(root_client, "cable")[0]
+
+
+def ordered_by(client, url, q, **params):
+    with CaptureQueriesContext(connection) as queries:
+        listed, _, _ = search(client, q, url=url, **params)
+    page = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith('SELECT "catalog_product"."id", "catalog_product"."sku"')
+    ]
+    return listed, page[-1].split("ORDER BY", 1)[1]
+
+
+@pytest.mark.postgres
+def test_fulltext_skips_the_rank_count_when_the_planner_expects_many(
+    root_client, shop, monkeypatch
+):
+    from toolkit.admin_ext import search as search_module
+
+    monkeypatch.setattr(search_module, "estimate_rows", lambda queryset: 1_000_000)
+    with CaptureQueriesContext(connection) as queries:
+        listed, _, _ = search(root_client, "cable", url=FULLTEXT)
+    sql = [q["sql"].upper() for q in queries.captured_queries]
+    assert not any("TS_RANK" in q or "LIMIT 1001" in q for q in sql)
+    assert sorted(listed) == ["HDMI-01", "USB-001"]
+
+
+@pytest.mark.postgres
+def test_fulltext_matches_are_read_through_the_index_then_sorted(root_client, shop, monkeypatch):
+    """Few matches: the list's ordering is hidden from index matching (COALESCE), so
+    PostgreSQL reads the matches by the full-text index instead of computing every
+    row's vector while walking the ordering's index. The order itself is unchanged."""
+    model_admin = fulltext_site._registry[Product]
+    monkeypatch.setattr(model_admin, "search_fulltext_rank", False)
+    listed, order = ordered_by(root_client, FULLTEXT, "cable")
+    assert order.lstrip().startswith('COALESCE("catalog_product"."created"')
+    assert listed == ["HDMI-01", "USB-001"]  # newest first, as the list always is
+    monkeypatch.setattr(model_admin, "search_fulltext_sort_max_rows", 0)
+    listed, order = ordered_by(root_client, FULLTEXT, "cable")
+    assert order.lstrip().startswith('"catalog_product"."created" DESC')
+    assert listed == ["HDMI-01", "USB-001"]
+
+
+@pytest.mark.postgres
+def test_fulltext_sorted_matches_page_with_a_keyset_cursor(root_client, shop, monkeypatch):
+    from tests.admin_ext.site_search import KEYSET_FULLTEXT
+
+    for number in range(5):
+        Product.objects.create(
+            sku=f"CBL-{number}",
+            name=f"Cable {number}",
+            category=shop["usb"].category,
+            supplier=shop["usb"].supplier,
+            price=Decimal("3.00"),
+            cost=Decimal("1.00"),
+            created=at(2025, 4, 1 + number),
+        )
+    expected = sorted(
+        Product.objects.filter(name__icontains="cable"), key=lambda p: (p.created, p.pk)
+    )[::-1]
+    seen, url = [], ""
+    for _page in range(10):
+        response = root_client.get(KEYSET_FULLTEXT + (url or "?q=cable"))
+        cl = response.context["cl"]
+        assert cl.keyset_pagination
+        seen += [p.sku for p in cl.result_list]
+        url = cl.keyset_next_url
+        if not url:
+            break
+    assert seen == [p.sku for p in expected]
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("q", ["the", "!!", "a & b | c", "'", "\\", ":*", "<->", '"" -', "-the"])
 def test_fulltext_hostile_terms_never_fail(root_client, shop, q):
@@ -762,6 +866,18 @@ def test_e012_fulltext_fields_must_be_a_list_of_names():
     messages_ = check(search_fulltext_fields="name")
     assert [m.id for m in messages_] == ["toolkit.E012"]
     assert messages_[0].hint
+
+
+@pytest.mark.parametrize("limit", [-1, "100", 1.5, True])
+def test_e013_rank_limit_must_be_a_row_count_or_none(limit):
+    messages_ = check(search_fulltext_rank_max_rows=limit)
+    assert [m.id for m in messages_] == ["toolkit.E013"]
+    assert "None" in messages_[0].hint
+
+
+@pytest.mark.parametrize("limit", [0, 1000, None])
+def test_e013_accepts_row_counts_and_none(limit):
+    assert check(search_fulltext_rank_max_rows=limit) == []
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ admin using it). Ids ``toolkit.E040``-``E049`` and ``toolkit.W040``-``W049``:
 toolkit.E040   ``keyset_pagination`` over a default ordering it cannot page (random, or
                across a many-valued relation)
 toolkit.E041   a ``list_select_related_extra`` entry that ``select_related()`` cannot follow
+toolkit.E042   ``estimated_count_threshold`` that is not a non-negative integer or None
 toolkit.W040   a relation shown by ``list_display`` that ``list_select_related`` leaves out:
                one query per row
 toolkit.W041   a ``list_filter`` field, or the first field of the default ordering, with no
@@ -39,8 +40,27 @@ def performance_checks(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage
     return [
         *_check_keyset_ordering(model_admin),
         *_check_select_related_extra(model_admin),
+        *_check_estimated_count_threshold(model_admin),
         *_check_select_related(model_admin),
         *_check_indexes(model_admin),
+    ]
+
+
+def _check_estimated_count_threshold(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:
+    threshold = getattr(model_admin, "estimated_count_threshold", None)
+    if threshold is None or (
+        isinstance(threshold, int) and not isinstance(threshold, bool) and threshold >= 0
+    ):
+        return []
+    return [
+        checks.Error(
+            f"{type(model_admin).__name__}.estimated_count_threshold must be a non-negative "
+            f"integer or None, not {threshold!r}.",
+            hint="Use a row count such as 10000, or None for TOOLKIT_ESTIMATED_COUNT_THRESHOLD "
+            "(set estimated_count = False to always count exactly).",
+            obj=type(model_admin),
+            id="toolkit.E042",
+        )
     ]
 
 

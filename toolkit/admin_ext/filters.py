@@ -59,6 +59,8 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from .search import PathError, resolve_path
+
 if TYPE_CHECKING:
     from django.contrib.admin.filters import _ListFilterChoices
 
@@ -168,6 +170,11 @@ class ToolkitFieldListFilter(FieldListFilter):
     """
 
     template = "admin/filter.html"
+
+    #: True when the filter's condition never lists a row twice even on a many-valued
+    #: relation (it matches through ``EXISTS``): ``FiltersMixin`` then spares the whole
+    #: changelist Django's ``DISTINCT``.
+    avoids_duplicates: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -680,9 +687,14 @@ class MultiSelectFilter(ToolkitFieldListFilter):
     option is a link that adds its value to the selection or takes it out. Values that
     are not options (a typo, a deleted row) are reported and dropped; the valid ones
     still apply. For a relation with many rows use ``RelatedAutocompleteFilter``.
+
+    On a many-to-many or reverse relation (``tags``) the selection is matched with an
+    ``EXISTS`` subquery, so a product with two selected tags is listed once and, with
+    ``FiltersMixin``, the changelist needs no ``DISTINCT`` over every row.
     """
 
     template = "toolkit/admin_ext/filters/multi_select.html"
+    avoids_duplicates = True
 
     def __init__(
         self,
@@ -705,6 +717,8 @@ class MultiSelectFilter(ToolkitFieldListFilter):
         self.field = field
         self.field_path = field_path
         self.model_admin = model_admin
+        #: The path crosses a many-valued relation: match it with EXISTS.
+        self.spans_many = lookup_spawns_duplicates(model_admin.opts, field_path)
         self.options = self.get_options(request)
         super().__init__(field, request, params, model, model_admin, field_path)
 
@@ -794,6 +808,13 @@ class MultiSelectFilter(ToolkitFieldListFilter):
             self.accept(self.lookup_kwarg, [self.list_separator.join(self.selected)])
 
     def get_condition(self) -> models.Q:
+        if self.spans_many:
+            try:
+                target = resolve_path(self.model_admin.model, self.lookup_kwarg)
+            except PathError:
+                target = None  # not a path this filter can correlate: Django's join
+            if target is not None and target.multi_valued:
+                return models.Q(target.exists(target.condition([("in", self.selected)])))
         return models.Q(**{self.lookup_kwarg: self.selected})
 
     def get_facet_counts(self, pk_attname: str, filtered_qs: Any) -> dict[str, Any]:
@@ -1150,8 +1171,37 @@ class FilterValidationMixin(_ChangeListBase):
             result = super().get_filters(request)
             if self._toolkit_drop_failing(request, result):
                 continue
-            return result
-        return super().get_filters(request)
+            return self._toolkit_without_needless_distinct(result)
+        return self._toolkit_without_needless_distinct(super().get_filters(request))
+
+    def _toolkit_without_needless_distinct(self, result: Sequence[Any]) -> Any:
+        """Django asks for ``DISTINCT`` over the whole changelist whenever a used filter
+        crosses a many-valued relation; filters that match through ``EXISTS``
+        (``avoids_duplicates``) cannot repeat a row, so only the others count."""
+        specs, has_filters, remaining, may_have_duplicates, has_active = result
+        if may_have_duplicates and not self._toolkit_may_repeat_rows(remaining):
+            may_have_duplicates = False
+        return specs, has_filters, remaining, may_have_duplicates, has_active
+
+    def _toolkit_may_repeat_rows(self, remaining: dict[str, Any]) -> bool:
+        """Django's test of ``get_filters``, leaving out the filters that avoid duplicates."""
+        opts = self.lookup_opts
+        if any(lookup_spawns_duplicates(opts, name) for name in remaining):
+            return True
+        sent = list(self.get_filters_params())
+        for item in self.list_filter:
+            if not isinstance(item, list | tuple | str):
+                continue  # a SimpleListFilter class: Django does not look at those either
+            path, filter_class = (item, None) if isinstance(item, str) else item
+            if getattr(filter_class, "avoids_duplicates", False):
+                continue
+            if not isinstance(path, str):
+                return True  # a Field instance: keep Django's answer
+            if not lookup_spawns_duplicates(opts, path):
+                continue
+            if any(name == path or name.startswith(f"{path}__") for name in sent):
+                return True
+        return False
 
     def get_queryset(
         self, request: HttpRequest, exclude_parameters: list[str | None] | None = None

@@ -6,8 +6,10 @@ Two independent pieces, both used by :class:`toolkit.admin_ext.PerformanceMixin`
   filtered queryset) the planner expects to hold at least
   ``TOOLKIT_ESTIMATED_COUNT_THRESHOLD`` rows is not counted; the planner's estimate is
   shown instead ("about 1,000,000"). ``pg_class.reltuples`` answers for a whole table,
-  ``EXPLAIN`` for a filtered queryset. Below the threshold the count is exact, and it
-  never reads more than threshold + 1 rows. Other databases always count exactly.
+  ``EXPLAIN`` for a filtered queryset, both reused by the process for a few seconds;
+  a table smaller than ``SMALL_TABLE_ROWS`` is simply counted. Below the threshold the
+  count is exact, and it never reads more than threshold + 1 rows. Other databases
+  always count exactly.
 - :class:`Keyset`: pages that continue "after the last row shown" instead of skipping
   ``OFFSET`` rows, so the last page of a million rows costs what the first one costs.
   The position travels in the query string as a signed cursor holding the ordering
@@ -21,6 +23,7 @@ import datetime
 import decimal
 import hashlib
 import json
+import time
 import uuid
 import zlib
 from collections.abc import Sequence
@@ -51,6 +54,8 @@ __all__ = [
     "UnsupportedOrdering",
     "count_rows",
     "estimate_rows",
+    "forget_estimates",
+    "table_rows",
 ]
 
 #: Query-string parameter that carries the keyset cursor.
@@ -124,33 +129,91 @@ def estimate_rows(queryset: models.QuerySet[Any]) -> int | None:
     return None if estimate is None else estimate.rows
 
 
+#: Seconds a table's size read from ``pg_class`` (or a planner's estimate of a filtered
+#: list) is reused by this process. It only decides between counting and estimating
+#: (and is itself an estimate), so a few seconds of staleness change nothing a person
+#: can see, while every changelist request of a busy admin saves a query.
+TABLE_SIZE_TTL = 10.0
+
+# (database alias, database name, table) -> (monotonic time read, rows or None)
+_table_sizes: dict[tuple[str, str, str], tuple[float, int | None]] = {}
+
+
+def table_rows(model: type[models.Model], using: str = "default") -> int | None:
+    """The number of rows PostgreSQL believes ``model``'s table holds, or None (another
+    database, or a table never analysed). Cached per process for ``TABLE_SIZE_TTL``."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    table = model._meta.db_table
+    key = (using, str(connection.settings_dict.get("NAME")), table)
+    now = time.monotonic()
+    cached = _table_sizes.get(key)
+    if cached is not None and now - cached[0] < TABLE_SIZE_TTL:
+        return cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN c.relpages > 0 THEN c.reltuples / c.relpages"
+            " * (pg_relation_size(c.oid) / current_setting('block_size')::integer)"
+            " ELSE c.reltuples END FROM pg_class c WHERE c.oid = to_regclass(%s)",
+            [connection.ops.quote_name(table)],
+        )
+        row = cursor.fetchone()
+    # reltuples is -1 until the table is first analyzed: unknown.
+    rows = int(row[0]) if row is not None and row[0] is not None and row[0] >= 0 else None
+    _table_sizes[key] = (now, rows)
+    return rows
+
+
+#: Plans kept by :func:`_estimate` (the search asks for the same estimate as the
+#: paginator, and many people run the same filters).
+PLAN_CACHE_SIZE = 256
+
+# (database alias, SQL, parameters) -> (monotonic time planned, estimate)
+_plans: dict[tuple[str, str, str], tuple[float, _Estimate]] = {}
+
+
+def forget_estimates() -> None:
+    """Drop the cached table sizes and plans (tests, or after a bulk load)."""
+    _table_sizes.clear()
+    _plans.clear()
+
+
 def _estimate(queryset: models.QuerySet[Any]) -> _Estimate | None:
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
     if _is_whole_table(queryset):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT CASE WHEN c.relpages > 0 THEN c.reltuples / c.relpages"
-                " * (pg_relation_size(c.oid) / current_setting('block_size')::integer)"
-                " ELSE c.reltuples END FROM pg_class c WHERE c.oid = to_regclass(%s)",
-                [connection.ops.quote_name(queryset.model._meta.db_table)],
-            )
-            row = cursor.fetchone()
-        # reltuples is -1 until the table is first analyzed: ask the planner instead.
-        if row is not None and row[0] is not None and row[0] >= 0:
-            return _Estimate(rows=int(row[0]), cost=None)
-    plan = json.loads(queryset.order_by().values("pk").explain(format="json"))
-    top = plan[0]["Plan"]
-    return _Estimate(
+        rows = table_rows(queryset.model, queryset.db)
+        if rows is not None:
+            return _Estimate(rows=rows, cost=None)
+        # Never analyzed: ask the planner instead.
+    keys = queryset.order_by().values("pk")
+    sql, params = keys.query.sql_with_params()
+    key = (queryset.db, sql, repr(params))
+    now = time.monotonic()
+    cached = _plans.get(key)
+    if cached is not None and now - cached[0] < TABLE_SIZE_TTL:
+        return cached[1]
+    top = json.loads(keys.explain(format="json"))[0]["Plan"]
+    estimate = _Estimate(
         rows=int(top["Plan Rows"]), cost=float(top["Total Cost"]), scans_table=_scans_table(top)
     )
+    if len(_plans) >= PLAN_CACHE_SIZE:
+        _plans.clear()  # crude, and enough: entries only live for seconds anyway
+    _plans[key] = (now, estimate)
+    return estimate
 
 
 #: A filter that no index narrows down (``name ILIKE '%usb%'``) is counted by reading the
 #: whole table, however few rows match: above this planner cost (about a sequential
 #: scan of 100,000 rows) such a filter is estimated even below the threshold.
 MAX_EXACT_COUNT_COST = 10_000.0
+
+#: A table of fewer rows than this (by :func:`table_rows`) is counted exactly whatever
+#: the filter, without asking the planner first: even a full read of it takes a few
+#: milliseconds, so an ``EXPLAIN`` would add a query to every page and save nothing.
+SMALL_TABLE_ROWS = 20_000
 
 
 def count_rows(
@@ -168,10 +231,15 @@ def count_rows(
     (if there turn out to be more, the estimate was low and the result says "at least
     the threshold"), unless the planner could only count them by scanning a big table
     (a sequential scan costing more than ``max_exact_cost``): that is estimated too.
+    A table smaller than ``SMALL_TABLE_ROWS`` (and the threshold) is counted
+    exactly without asking the planner at all.
     """
     if threshold is None:
         threshold = conf.ESTIMATED_COUNT_THRESHOLD
     if threshold is None:
+        return RowCount(queryset.count())
+    table = table_rows(queryset.model, queryset.db)
+    if table is not None and table < min(threshold, SMALL_TABLE_ROWS):
         return RowCount(queryset.count())
     estimate = _estimate(queryset)
     if estimate is None:
@@ -253,13 +321,15 @@ class KeysetCursor:
 
 @dataclass
 class KeysetPage:
-    """The primary keys of one page, in display order, and what lies around it."""
+    """The primary keys of one page, in display order, and what lies around it;
+    ``objects`` holds the page's model instances when :meth:`Keyset.page` fetched them."""
 
     pks: list[Any]
     first_values: tuple[Any, ...] | None
     last_values: tuple[Any, ...] | None
     has_previous: bool
     has_next: bool
+    objects: list[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -391,27 +461,47 @@ class Keyset:
             condition = bound & condition
         return condition
 
-    def page(self, queryset: models.QuerySet[Any], cursor: KeysetCursor, size: int) -> KeysetPage:
+    def page(
+        self,
+        queryset: models.QuerySet[Any],
+        cursor: KeysetCursor,
+        size: int,
+        *,
+        objects: bool = False,
+    ) -> KeysetPage:
         """Fetch the primary keys and boundary values of the page at ``cursor``.
 
-        One query, reading ``size + 1`` rows of the ordering columns only: the extra
-        row says whether there is more in the direction of travel.
+        One query, reading ``size + 1`` rows: the extra row says whether there is more
+        in the direction of travel. By default only the key and ordering columns are
+        read; with ``objects`` the rows are fetched whole, as ``queryset`` fetches them
+        (``select_related``, fetch mode), into :attr:`KeysetPage.objects`, so that
+        showing the page needs no second query.
         """
         backwards = cursor.backwards
         window = queryset.annotate(**self.annotations()).order_by(*self.order_by(backwards))
         if cursor.direction in ("next", "prev"):
             window = window.filter(self.beyond(cursor.values, backwards))
-        rows = list(window.values_list("pk", *self.aliases)[: size + 1])
+        instances: list[Any] = []
+        if objects:
+            instances = list(window[: size + 1])
+            rows = [
+                (instance.pk, *(getattr(instance, alias) for alias in self.aliases))
+                for instance in instances
+            ]
+        else:
+            rows = list(window.values_list("pk", *self.aliases)[: size + 1])
         more = len(rows) > size
-        rows = rows[:size]
+        rows, instances = rows[:size], instances[:size]
         if backwards:
             rows.reverse()
+            instances.reverse()
         return KeysetPage(
             pks=[row[0] for row in rows],
             first_values=tuple(rows[0][1:]) if rows else None,
             last_values=tuple(rows[-1][1:]) if rows else None,
             has_previous=more if backwards else cursor.direction != "first",
             has_next=True if cursor.direction == "prev" else (more and not backwards),
+            objects=instances if objects else None,
         )
 
     # cursors
