@@ -14,7 +14,8 @@ Prints:
   2,000 rows, as rows/s.
 - the requests a person waits for: the mass update form's "Apply" and the delete
   confirmation's "Yes" on that selection (each starts a job and redirects), and the
-  delete confirmation page itself (the cascade counted per model). Target: under 1 s.
+  delete confirmation page itself (the cascade counted per model, related rows up to
+  ``delete_summary_count_limit``). Target: under 1 s.
 - select-across delete of ``--rows`` products with their cascade (stock movements,
   reviews, tag links): the job's time, and the number of fields its confirmation posts
   (constant; Django's own page posts one per row and fails past 1,000).
@@ -78,6 +79,8 @@ def prepare(base_url: str, products: int) -> str:
     started = time.perf_counter()
     psql(base_url, f'CREATE DATABASE "{work}" TEMPLATE "{template}"')
     print(f"fresh copy {work} in {time.perf_counter() - started:.1f}s", flush=True)
+    # The template was seeded by an older checkout, perhaps: bring the copy's schema up.
+    manage(with_db(base_url, work), "migrate", "-v0")
     return with_db(base_url, work)
 
 

@@ -18,42 +18,28 @@ from django.db.models import Q
 from django.test import Client
 
 from demo.catalog.models import Category, Product, Review, StockMovement, Supplier
+from tests.admin_ext.action_helpers import (  # noqa: F401 (a fixture)
+    client_for,
+    immediate_tasks,
+    messages_of,
+    staff,
+)
 from toolkit.admin_ext.selection import Selection
-from toolkit.compat import TASKS_MODULE
 from toolkit.jobs.models import Job, JobStatus
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.admin_ext.site_actions")]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.urls("tests.admin_ext.site_actions"),
+    pytest.mark.usefixtures("immediate_tasks"),
+]
 
 URL = "/admin/catalog/product/"
-IMMEDIATE = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}}
-
-
-@pytest.fixture(autouse=True)
-def immediate_tasks(settings, tmp_path):
-    settings.TASKS = IMMEDIATE
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
     """Run the on_commit callbacks (a job's enqueue) of the block, as a commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def staff(django_user_model, name, *codenames):
-    user = django_user_model.objects.create_user(name, password="pw", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    return user
-
-
-def messages_of(response):
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def hidden_fields(html):
@@ -114,6 +100,28 @@ def test_mass_update_previews_the_count_then_applies_and_logs_each_row(catalog, 
         str(p.pk) for p in chosen[1:]
     )
     assert entries.first().get_change_message() == "Changed status."
+
+
+def test_an_action_post_neither_counts_nor_fetches_the_list(catalog, superuser):
+    """The changelist's page of results and its counts are never shown after an action's
+    POST (its own page or a redirect follows): on a million rows they cost seconds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(superuser)
+    chosen = pks(Product.objects.order_by("pk")[:3])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.post(
+            f"{URL}?status__exact=active",
+            {"action": "mass_update", "select_across": "1", "_selected_action": chosen[:1]},
+        )
+    assert page.status_code == 200 and b'name="mu-stock"' in page.content
+    product_sql = [q["sql"] for q in queries if '"catalog_product"' in q["sql"]]
+    assert not [sql for sql in product_sql if "COUNT(" in sql.upper()], product_sql
+    # The list itself still renders its page and counts on a GET.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{URL}?status__exact=active")
+    assert any("COUNT(" in q["sql"].upper() for q in queries)
 
 
 def test_a_value_of_the_wrong_type_is_a_form_error_and_changes_nothing(catalog, superuser):
@@ -371,6 +379,24 @@ def test_delete_confirmation_summarises_the_cascade_with_counts(catalog, superus
     ) == sorted(chosen_pks)
 
 
+def test_delete_confirmation_caps_related_counts_but_counts_the_selection(
+    catalog, superuser, monkeypatch
+):
+    from tests.admin_ext.site_actions import ProductAdmin
+
+    monkeypatch.setattr(ProductAdmin, "delete_summary_count_limit", 3)
+    chosen = pks(Product.objects.order_by("pk")[:10])
+    assert StockMovement.objects.filter(product__in=chosen).count() > 3
+    page = client_for(superuser).post(
+        URL, {"action": "delete_selected", "_selected_action": chosen}
+    )
+    html = page.content.decode()
+    assert "<td>Products</td><td data-toolkit-count>10</td>" in html
+    assert "<td>Stock movements</td><td data-toolkit-count>more than 3</td>" in html
+    assert "Yes, delete 10 rows" in html
+    assert Product.objects.filter(pk__in=chosen).count() == 10
+
+
 def test_delete_confirmation_posts_the_same_fields_whatever_the_size(catalog, superuser):
     client = client_for(superuser)
     few = client.post(
@@ -595,6 +621,8 @@ def check_ids(**options):
         ({"bulk_background_threshold": 0}, "toolkit.E062"),
         ({"mass_update_log_each_limit": "many"}, "toolkit.E062"),
         ({"duplicate_max_rows": True}, "toolkit.E062"),
+        ({"delete_summary_count_limit": 0}, "toolkit.E062"),
+        ({"action_log_count_limit": -1}, "toolkit.E062"),
         ({"mass_update_per_object": False}, "toolkit.W060"),
     ],
 )

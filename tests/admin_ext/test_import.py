@@ -371,3 +371,46 @@ def test_xlsx_files_import(client, superuser, refs):
     assert "1 new, 0 to update, 1 rejected." in client.get(response["Location"]).content.decode()
     confirm(client, response)
     assert list(Product.objects.values_list("sku", flat=True)) == ["X-1"]
+
+
+def test_plain_numbers_read_as_the_widgets_read_them(refs):
+    """The import reads "12.50" without the widgets' per-cell locale lookups; the values
+    and the refusals are the widgets' own."""
+    from demo.catalog.resources import ProductResource
+    from toolkit.admin_ext.importexport import ImportFileError
+
+    importer = BulkImporter(ProductResource())
+    importer.plain_numbers = importer.reads_plain_numbers()
+    assert importer.plain_numbers is True
+    fields = {f.column_name: f for f in importer.fields}
+    samples = {
+        "price": ["12.50", "-3", "0007.1", "1,234.50", "1e3", "abc", "12.", ".5"],
+        "stock": ["7", "-2", "007", "7.0", "7.5", "1,000", "x"],
+    }
+    for column, raws in samples.items():
+        field = fields[column]
+        for raw in raws:
+            try:
+                expected = field.widget.clean(raw)
+            except Exception:
+                expected = "refused"
+            try:
+                got = importer.clean(field, raw, {})
+            except ImportFileError:
+                got = "refused"
+            if column == "stock" and expected not in ("refused", None) and raw == "7.5":
+                expected = "refused"  # not a whole number: the importer says so
+            assert (raw, got) == (raw, expected)
+
+
+def test_plain_numbers_follow_a_locale_with_a_decimal_comma(refs, settings):
+    from django.utils import translation
+
+    from demo.catalog.resources import ProductResource
+
+    importer = BulkImporter(ProductResource())
+    with translation.override("de"):
+        # In German "12,50" is twelve and a half and no number is read past the widget.
+        results = importer.validate([(2, row("DE-1", price="12,50"))])
+        assert importer.reads_plain_numbers() is False
+    assert results[0].instance.price == Decimal("12.50")

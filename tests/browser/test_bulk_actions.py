@@ -5,6 +5,7 @@ The job is queued on Django's dummy tasks backend, which keeps it without runnin
 the test then runs it chunk by chunk with the job runner, as a worker would, and
 watches the progress page (already open) follow it to 100 %. The immediate backend
 would have finished the job before the page opened, showing no progress at all.
+The same flow with a real ``db_worker`` process is test_bulk_live_worker.py (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -87,3 +88,43 @@ def test_select_across_mass_update_follows_its_job_to_100_percent(page, superuse
     assert job.status == JobStatus.DONE and job.percent == 100
     assert set(active.values_list("stock", flat=True)) == {4242}
     assert not products.exclude(status="active").filter(stock=4242).exists()
+
+
+def test_row_and_change_form_actions_run_from_their_buttons(page, superuser, transactional_db):
+    """A row's "Duplicate" button submits to the row action (the changelist form's CSRF
+    token goes with it) and comes back to the same filtered list; the change form offers
+    the same actions, natively on Django 6.1 and as object-tools buttons on 5.2."""
+    from django.contrib.admin.models import LogEntry
+
+    from toolkit.admin_ext.row_actions import ActionLocation
+
+    call_command("seed_catalog", products=30, seed=5, stdout=io.StringIO())
+    obj = Product.objects.filter(status="active", is_active=True).order_by("pk").first()
+    login(page, "root", "pw-root-123")
+    page.goto("/admin/catalog/product/?status__exact=active")
+
+    def row_of(sku):
+        link = page.get_by_role("link", name=sku, exact=True)
+        return page.locator("#result_list tbody tr").filter(has=link)
+
+    row_of(obj.sku).get_by_role("button", name="Duplicate").click()
+    page.wait_for_url(re.compile(r".*/admin/catalog/product/\?status__exact=active$"))
+    expect(page.locator(".messagelist")).to_contain_text("1 product duplicated.")
+    assert Product.objects.filter(sku=f"{obj.sku}-copy").exists()
+
+    row_of(obj.sku).get_by_role("button", name="Clear “is active”").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 product updated.")
+    obj.refresh_from_db()
+    assert obj.is_active is False
+
+    page.goto(f"/admin/catalog/product/{obj.pk}/change/")
+    if ActionLocation is not None:
+        page.select_option("select[name=CHANGE_FORM-action]", "toggle_is_active_on")
+        page.locator("button[name=index]").first.click()
+    else:
+        page.locator(".object-tools").get_by_role("button", name="Set “is active”").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 product updated.")
+    assert page.url.endswith(f"/admin/catalog/product/{obj.pk}/change/")
+    obj.refresh_from_db()
+    assert obj.is_active is True
+    assert LogEntry.objects.filter(object_id=str(obj.pk)).count() == 2

@@ -1,5 +1,8 @@
 """Export a filtered selection of a few thousand products as a background job, in a real
-browser: the job page follows it to 100 % and its download link serves the file."""
+browser: the job page follows it to 100 % and its download link serves the file.
+
+Here the test runs the job chunk by chunk; test_bulk_live_worker.py runs the same export
+with a real ``db_worker`` process (PostgreSQL)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ Public names are listed in ``__all__``; anything else may change without notice.
 
 from __future__ import annotations
 
-from .actions import BulkActionsMixin, deletion_summary
+from .actions import BulkActionsMixin, bulk_action, deletion_summary
 from .filters import (
     DateRangeFilter,
     FiltersMixin,
@@ -41,6 +41,7 @@ from .inlines import PaginatedTabularInline, ReadOnlyTabularInline
 from .options import ToolkitModelAdmin
 from .pagination import EstimatedCountPaginator, count_rows
 from .performance import PerformanceMixin
+from .row_actions import ObjectAction, RowActionsMixin, row_action
 from .saved_views import SavedViewsMixin
 from .search import AddSearchVectorIndex, SearchMixin, search_vector, search_vector_index
 from .selection import ChangelistJobHandler, Selection, SelectionError, start_changelist_job
@@ -65,10 +66,12 @@ __all__ = [
     "ListDisplayResource",
     "MultiSelectFilter",
     "NumericRangeFilter",
+    "ObjectAction",
     "PaginatedTabularInline",
     "PerformanceMixin",
     "ReadOnlyTabularInline",
     "RelatedAutocompleteFilter",
+    "RowActionsMixin",
     "SavedViewsMixin",
     "SearchMixin",
     "Selection",
@@ -76,9 +79,11 @@ __all__ = [
     "ToolkitFieldListFilter",
     "ToolkitModelAdmin",
     "TotalsMixin",
+    "bulk_action",
     "count_rows",
     "deletion_summary",
     "neutralise",
+    "row_action",
     "search_vector",
     "search_vector_index",
     "start_changelist_job",

@@ -9,14 +9,31 @@
 - **Duplicate** (``"duplicate_selected"``): copies rows with their many-to-many links,
   giving unique text fields a free value ("SKU-1" → "SKU-1-copy", "SKU-1-copy-2").
 - **Delete** replaces Django's ``delete_selected``: its confirmation page counts the
-  cascade per model instead of listing every object, and posts the same handful of
-  fields whatever the number of rows (Django's posts one per row and fails past
+  cascade per model instead of listing every object (related rows up to
+  ``delete_summary_count_limit``, "more than 10,000" above), and posts the same handful
+  of fields whatever the number of rows (Django's posts one per row and fails past
   ``DATA_UPLOAD_MAX_NUMBER_FIELDS``).
+- **Row actions** (``row_actions = ["duplicate_selected", "toggle_is_active"]``): a
+  button per changelist row, see :mod:`toolkit.admin_ext.row_actions`.
+
+An action's POST skips the changelist's page of results and its counts, which it would
+never show (the action's page or a redirect follows): on a million rows they are most
+of the wait.
 
 Selections above ``bulk_background_threshold`` rows run as background jobs
 (:mod:`toolkit.jobs`) and the action redirects to the job's progress page. Confirmation
 pages carry the selection as one signed field (``_selection``), bound to the person and
 the action, so "Select all 1,000,000" posts no primary keys at any step.
+
+Every changelist action leaves a LogEntry, the toolkit's and the site's own alike: an
+action that finishes its work (returns ``None``, a redirect or a file) without writing
+one gets one summary entry, "Ran “Discontinue selected products” on 3 selected
+products" (or "on all 1,234 products matching status__exact=active", counted up to
+``action_log_count_limit``). A confirmation page is not logged (its own POST is); an
+action that warns is not; one that logs on its own terms declares ``log_entry = False``
+(``bulk_action(..., log_entry=False)``), as the toolkit's mass update, toggles,
+duplicate, delete and exports do. Row and change-form actions share the rule
+(:class:`~toolkit.admin_ext.bulk_jobs.ActionLogWatch`), logging on the object instead.
 
 Every action declares ``allowed_permissions``: Django then neither offers it nor runs a
 forged POST of it ("No action selected.") to someone without the permission. On Django
@@ -49,31 +66,37 @@ from django.contrib.admin import helpers
 from django.contrib.admin import options as admin_options
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import model_ngettext
+from django.contrib.admin.views.main import ALL_VAR, ORDER_VAR, PAGE_VAR
 from django.core import checks, signing
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from toolkit.admin_ext.bulk_jobs import (
     FORM_PREFIX,
+    ActionLogWatch,
     BulkDeleteHandler,
     MassUpdateHandler,
     apply_mass_update,
     delete_objects,
+    log_mass_update,
     log_summary,
     model_overrides_save,
     object_permissions_matter,
     user_pk,
 )
+from toolkit.admin_ext.row_actions import ROW, ObjectAction, RowActionsMixin, action_description
 from toolkit.admin_ext.selection import (
     Selection,
     SelectionError,
     changelist_params,
     start_changelist_job,
+    without_results,
 )
 
 if TYPE_CHECKING:
@@ -83,7 +106,7 @@ if TYPE_CHECKING:
 else:
     _ModelAdminBase = object
 
-__all__ = ["BulkActionsMixin", "DeletionSummary", "count_upto", "deletion_summary"]
+__all__ = ["BulkActionsMixin", "DeletionSummary", "bulk_action", "count_upto", "deletion_summary"]
 
 #: Django 6.1's ``ActionLocation`` (``None`` before: actions live on the changelist only).
 ActionLocation = getattr(admin_options, "ActionLocation", None)
@@ -96,13 +119,50 @@ SELECTION_MAX_AGE = 60 * 60 * 12
 
 
 def bulk_action(
-    *, permissions: Sequence[str], description: Any, on_change_form: bool = False
+    *,
+    permissions: Sequence[str],
+    description: Any,
+    on_change_form: bool = False,
+    row_label: Any = None,
+    log_entry: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``@admin.action`` with the change-form location where Django has it (6.1+)."""
+    """``@admin.action`` that can also be offered on the change form.
+
+    ``on_change_form=True`` uses Django's change-form location where it has one (6.1+);
+    on Django 5.2 :class:`~toolkit.admin_ext.row_actions.RowActionsMixin` renders the
+    action on the change form itself. ``row_label`` is the action's label on a row or
+    change-form button (default: ``description``). ``log_entry=False`` says the action
+    writes its own LogEntries (perhaps later, from a background job), so the mixin's
+    safety net writes none for it (see :meth:`BulkActionsMixin.response_action`).
+    """
     kwargs: dict[str, Any] = {"permissions": list(permissions), "description": description}
     if on_change_form and ActionLocation is not None:
         kwargs["location"] = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
-    return admin.action(**kwargs)  # type: ignore[no-any-return,unused-ignore]
+    decorate = admin.action(**kwargs)
+
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = decorate(func)
+        func.toolkit_on_change_form = on_change_form  # type: ignore[attr-defined]
+        if not log_entry:
+            func.log_entry = False  # type: ignore[attr-defined]
+        if row_label is not None:
+            func.row_label = row_label  # type: ignore[attr-defined]
+        return func
+
+    return decorator
+
+
+def posted_action(request: HttpRequest) -> str:
+    """The name of the changelist action a POST runs ("" when it runs none): the
+    ``action`` of the form whose button was pressed (``index``), as Django picks it."""
+    if request.method != "POST" or "action" not in request.POST or "_save" in request.POST:
+        return ""
+    try:
+        index = int(request.POST.get("index", 0))
+    except ValueError:
+        index = 0
+    names = request.POST.getlist("action")
+    return names[index] if 0 <= index < len(names) else names[0]
 
 
 def count_upto(queryset: QuerySet[Any], limit: int) -> int:
@@ -124,33 +184,49 @@ class DeletionSummary:
     updated: list[tuple[type[models.Model], int]]
     #: (model, rows) that forbid the delete (``PROTECT``/``RESTRICT``).
     protected: list[tuple[type[models.Model], int]]
+    #: Related rows were counted up to this many per relation (``None``: exactly); a
+    #: count above it means "more than ``limit``".
+    limit: int | None = None
 
     @property
     def total(self) -> int:
         return self.deleted[0][1] if self.deleted else 0
 
+    def is_capped(self, count: int) -> bool:
+        return self.limit is not None and count > self.limit
+
 
 def deletion_summary(
-    queryset: QuerySet[Any], max_depth: int = 4, *, exact: bool = True
+    queryset: QuerySet[Any],
+    max_depth: int = 4,
+    *,
+    exact: bool = True,
+    limit: int | None = None,
 ) -> DeletionSummary:
     """Count, relation by relation, what deleting ``queryset`` cascades to.
 
     One ``COUNT`` per relation over a subquery, instead of the Collector's fetch of
     every related row (Django's confirmation page collects and renders them all). A
     relation met again deeper in the cascade is counted once per path, so the counts
-    are an upper bound where two paths reach the same rows. With ``exact=False`` each
-    relation is only probed (``EXISTS``, counted as 1): enough to check permissions and
-    protection when the person confirms, in a fraction of the time.
+    are an upper bound where two paths reach the same rows. With ``limit``, related rows
+    are counted up to ``limit + 1`` per relation (``SELECT COUNT(*) FROM (... LIMIT
+    n)``), so a selection of 100,000 rows with millions of related rows is summed up in
+    milliseconds ("more than 10,000 stock movements"); the selection itself is always
+    counted exactly. With ``exact=False`` each relation is only probed (``EXISTS``,
+    counted as 1): enough to check permissions and protection when the person
+    confirms, in a fraction of the time.
     """
 
     def count(rows: QuerySet[Any]) -> int:
-        return rows.count() if exact else int(rows.exists())
+        if not exact:
+            return int(rows.exists())
+        return rows.count() if limit is None else count_upto(rows, limit)
 
     deleted: dict[type[models.Model], int] = {}
     updated: dict[type[models.Model], int] = {}
     protected: dict[type[models.Model], int] = {}
     root = queryset.order_by()
-    deleted[root.model] = count(root)
+    deleted[root.model] = root.count() if exact else int(root.exists())
 
     def walk(model: type[models.Model], parents: QuerySet[Any], depth: int) -> None:
         if depth > max_depth:
@@ -180,6 +256,7 @@ def deletion_summary(
         deleted=list(deleted.items()),
         updated=list(updated.items()),
         protected=list(protected.items()),
+        limit=limit if exact else None,
     )
 
 
@@ -191,15 +268,23 @@ def _noun(model: type[models.Model], count: int) -> str:
     return str(meta.verbose_name if count == 1 else meta.verbose_name_plural)
 
 
+def _shown(summary: DeletionSummary, count: int) -> str:
+    if summary.is_capped(count):
+        return str(_("more than %(limit)s") % {"limit": f"{summary.limit:,}"})
+    return str(count)
+
+
 # -- the mixin ---------------------------------------------------------------------------
 
 
-class BulkActionsMixin(_ModelAdminBase):
+class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
     """ModelAdmin mixin: mass update, toggles, duplicate, and a delete that scales.
 
     Put it before ``admin.ModelAdmin``; list ``"mass_update"`` and
     ``"duplicate_selected"`` in ``actions`` to offer them. Django's ``delete_selected``
-    is replaced by the mixin's own wherever the site offers it.
+    is replaced by the mixin's own wherever the site offers it. ``row_actions`` puts
+    actions on every row (:class:`~toolkit.admin_ext.row_actions.RowActionsMixin`):
+    ``row_actions = ["duplicate_selected", "toggle_is_active"]``.
     """
 
     #: Above this many selected rows an action runs as a background job and redirects
@@ -227,6 +312,16 @@ class BulkActionsMixin(_ModelAdminBase):
 
     #: Appended to unique text values of a copy ("-copy", "-copy-2", ...).
     duplicate_suffix: str = "-copy"
+
+    #: The delete confirmation counts related rows up to this many per relation and
+    #: shows "more than N" above (exact counts of millions of rows take seconds);
+    #: ``None`` counts them all. The selected rows are always counted exactly.
+    delete_summary_count_limit: int | None = 10_000
+
+    #: A changelist action that finishes without writing a LogEntry gets one summary
+    #: entry; for "Select all" it counts the matching rows up to this many ("more than
+    #: 10,000 products") rather than counting a million.
+    action_log_count_limit: int = 10_000
 
     #: Check ``has_change/delete_permission(request, obj)`` for every row; ``None``:
     #: when the ModelAdmin overrides the method (so the answer may depend on the row).
@@ -286,6 +381,16 @@ class BulkActionsMixin(_ModelAdminBase):
     def get_toggle_fields(self, request: HttpRequest) -> list[str]:
         return list(self.toggle_fields)
 
+    def resolve_object_action(
+        self, request: HttpRequest, name: str, obj: models.Model
+    ) -> ObjectAction | None:
+        """``"toggle_<field>"`` in ``row_actions`` is the toggle that flips ``obj``'s
+        value: "Set" where it is off, "Clear" where it is on."""
+        field = name.removeprefix("toggle_")
+        if name != field and field in self.get_toggle_fields(request):
+            name = f"toggle_{field}_{'off' if getattr(obj, field) else 'on'}"
+        return super().resolve_object_action(request, name, obj)
+
     # -- system checks ---------------------------------------------------------------
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -326,8 +431,12 @@ class BulkActionsMixin(_ModelAdminBase):
             "bulk_background_threshold",
             "mass_update_log_each_limit",
             "duplicate_max_rows",
+            "delete_summary_count_limit",
+            "action_log_count_limit",
         ):
             value = getattr(self, attr)
+            if attr == "delete_summary_count_limit" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 errors.append(
                     checks.Error(
@@ -405,19 +514,116 @@ class BulkActionsMixin(_ModelAdminBase):
             return HttpResponseRedirect(request.get_full_path())
         return super().changelist_view(request, extra_context)
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> Any:
+        changelist_class = super().get_changelist(request, **kwargs)
+        if self.is_action_post(request):
+            # An action's POST ends in the action's own page or a redirect: the page of
+            # results and its counts (a COUNT of a million rows, twice) are never shown,
+            # so they are not fetched. The queryset, search and filters are built as ever.
+            return without_results(changelist_class)
+        return changelist_class
+
+    def is_action_post(self, request: HttpRequest) -> bool:
+        """Whether the changelist request runs an action (and so renders no list)."""
+        post = request.POST if request.method == "POST" else None
+        return (
+            post is not None
+            and "_save" not in post
+            and ("index" in post or helpers.ACTION_CHECKBOX_NAME in post)
+            and bool(self.get_actions(request))
+        )
+
     def refused_action(self, request: HttpRequest) -> str:
         """The name of the action a POST asks for, when the person may not run it."""
-        if request.method != "POST" or "action" not in request.POST or "_save" in request.POST:
-            return ""
-        try:
-            index = int(request.POST.get("index", 0))
-        except ValueError:
-            index = 0
-        names = request.POST.getlist("action")
-        name = names[index] if 0 <= index < len(names) else names[0]
+        name = posted_action(request)
         if not name:
             return ""
         return "" if name in self.get_actions(request) else name
+
+    # -- every action leaves a LogEntry ---------------------------------------------------
+
+    def response_action(  # type: ignore[override,unused-ignore]
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponseBase | None:
+        """Run the changelist action as Django does, then make sure the run left a
+        LogEntry: one summary entry naming the action and the rows, written when the
+        action finished its work without writing one itself
+        (:class:`~toolkit.admin_ext.bulk_jobs.ActionLogWatch` has the rule, shared with
+        row and change-form actions). Not logged: a refused or empty POST (Django
+        answers ``None``), an action that answers with a page (a confirmation: its own
+        POST is logged), one that warned or failed, one declaring ``log_entry = False``.
+        """
+        location = kwargs.get("action_location", args[0] if args else None)
+        if ActionLocation is not None and location not in (None, ActionLocation.CHANGE_LIST):
+            # The change form's actions are object actions, logged by run_object_action.
+            return super().response_action(request, queryset, *args, **kwargs)
+        name = posted_action(request)
+        entry = self._actions_at(request, ROW).get(name) if name else None
+        if entry is None:
+            return super().response_action(request, queryset, *args, **kwargs)
+        watch = ActionLogWatch(request, self._action_func(entry))
+        scope = None if watch.logs_itself else self.action_log_scope(request, queryset)
+        started = timezone.now()
+        response = super().response_action(request, queryset, *args, **kwargs)
+        if response is not None and scope is not None and watch.needs_entry(response):
+            label = action_description(entry, self.opts)
+            job = self._job_started(request, started) if 300 <= response.status_code < 400 else None
+            self.log_action_run(request, label, scope, job)
+        return response
+
+    def action_log_scope(self, request: HttpRequest, queryset: QuerySet[Any]) -> str:
+        """What a changelist action is about to act on, in words, for its LogEntry.
+
+        Taken before the action runs (it may change which rows match). Ticked rows are
+        counted from the POST, without a query; "Select all" counts the matching rows up
+        to ``action_log_count_limit`` ("more than 10,000 ...") and names the search and
+        filters, never loading a row.
+        """
+        opts = self.model._meta
+        select_across = request.POST.get("select_across", "") not in ("", "0", "False", "false")
+        if not select_across:
+            count = len(set(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)))
+            return f"{count} selected {_noun(self.model, count)}"
+        limit = self.get_action_log_count_limit(request)
+        count = count_upto(queryset, limit)
+        counted = (
+            f"more than {limit:,} {opts.verbose_name_plural}"
+            if count > limit
+            else f"all {count:,} {_noun(self.model, count)}"
+        )
+        params = changelist_params(request)
+        for name in (ORDER_VAR, PAGE_VAR, ALL_VAR):
+            params.pop(name, None)
+        filters = ", ".join(f"{key}={value}" for key, values in params.lists() for value in values)
+        return f"{counted} matching {filters}" if filters else counted
+
+    def get_action_log_count_limit(self, request: HttpRequest) -> int:
+        """Rows counted, at most, to name a select-across run in its LogEntry."""
+        return self.action_log_count_limit
+
+    def log_action_run(
+        self, request: HttpRequest, label: str, scope: str, job: int | None = None
+    ) -> Any:
+        """Write the one LogEntry of a changelist action that logged nothing itself.
+
+        ``label`` is the action's description, ``scope`` its rows in words
+        (:meth:`action_log_scope`), ``job`` the background job it started, if any.
+        Override to log differently (e.g. one entry per row for small selections).
+        """
+        message = f"Ran “{label}” on {scope}."
+        if job is not None:
+            message += f" It continues as background job #{job}."
+        return log_summary(user_pk(request), self.model, f"Ran “{label}” on {scope}", message)
+
+    def _job_started(self, request: HttpRequest, since: Any) -> int | None:
+        """The background job the person started since ``since``, if any."""
+        if not apps.is_installed("toolkit.jobs"):
+            return None
+        from toolkit.jobs.models import Job
+
+        started = Job.objects.filter(started_by_id=request.user.pk, created_at__gte=since)
+        pk: int | None = started.order_by("-pk").values_list("pk", flat=True).first()
+        return pk
 
     @staticmethod
     def _action_func(entry: Any) -> Any:
@@ -454,6 +660,8 @@ class BulkActionsMixin(_ModelAdminBase):
             permissions=["change"],
             description=f"{verb} “{label}” on selected %(verbose_name_plural)s",
             on_change_form=True,
+            log_entry=False,
+            row_label=f"{verb} “{label}”",
         )(toggle)
 
     # -- selections across requests ---------------------------------------------------
@@ -569,6 +777,8 @@ class BulkActionsMixin(_ModelAdminBase):
     @bulk_action(
         permissions=["change"],
         description=_("Update a field of selected %(verbose_name_plural)s"),
+        log_entry=False,
+        row_label=_("Update…"),
     )
     def mass_update(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
         """Intermediate page: tick fields, enter values, preview the count, apply."""
@@ -677,7 +887,7 @@ class BulkActionsMixin(_ModelAdminBase):
                 self, request, queryset, values, per_object=per_object, log_each=log_each
             )
             if not log_each and result.done:
-                log_summary(user_pk(request), self.model, result.done, fields)
+                log_mass_update(user_pk(request), self.model, result.done, fields)
         self.message_user(
             request,
             _("%(count)d %(items)s updated.")
@@ -699,6 +909,8 @@ class BulkActionsMixin(_ModelAdminBase):
         permissions=["add"],
         description=_("Duplicate selected %(verbose_name_plural)s"),
         on_change_form=True,
+        log_entry=False,
+        row_label=_("Duplicate"),
     )
     def duplicate_selected(
         self, request: HttpRequest, queryset: QuerySet[Any]
@@ -817,6 +1029,8 @@ class BulkActionsMixin(_ModelAdminBase):
     @bulk_action(
         permissions=["delete"],
         description=_("Delete selected %(verbose_name_plural)s"),
+        log_entry=False,
+        row_label=_("Delete…"),
     )
     def delete_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
         """Confirmation with cascade counts; deletes here or as a job past the threshold."""
@@ -827,7 +1041,9 @@ class BulkActionsMixin(_ModelAdminBase):
         opts = self.model._meta
         confirmed = bool(request.POST.get("post")) and SELECTION_FIELD in request.POST
         # Confirming needs to know which models are reached, not how many rows.
-        summary = deletion_summary(queryset, exact=not confirmed)
+        summary = deletion_summary(
+            queryset, exact=not confirmed, limit=self.delete_summary_count_limit
+        )
         perms_needed = self.cascade_perms_needed(request, summary)
         if confirmed:
             if perms_needed or summary.protected:
@@ -866,9 +1082,15 @@ class BulkActionsMixin(_ModelAdminBase):
         context = {
             **self.base_context(request, str(_("Delete %s?") % opts.verbose_name_plural)),
             **self.selection_context(request, "delete_selected", selection),
-            "deleted": [(capfirst(_noun(m, c)), c) for m, c in summary.deleted],
-            "updated": [(capfirst(_noun(m, c)), c) for m, c in summary.updated],
-            "protected": [(capfirst(_noun(m, c)), c) for m, c in summary.protected],
+            # The selection itself is counted exactly; related rows up to the limit.
+            "deleted": [
+                (capfirst(_noun(m, c)), str(c) if i == 0 else _shown(summary, c))
+                for i, (m, c) in enumerate(summary.deleted)
+            ],
+            "updated": [(capfirst(_noun(m, c)), _shown(summary, c)) for m, c in summary.updated],
+            "protected": [
+                (capfirst(_noun(m, c)), _shown(summary, c)) for m, c in summary.protected
+            ],
             "perms_lacking": perms_needed,
             "total": summary.total,
             "background": summary.total > self.get_bulk_background_threshold(request),

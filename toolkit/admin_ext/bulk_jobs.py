@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -27,7 +28,7 @@ from toolkit.jobs.handlers import Chunk, ChunkResult, json_value, register
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponseBase
 
     from toolkit.jobs.models import Job
 
@@ -36,13 +37,17 @@ if TYPE_CHECKING:
 FORM_PREFIX = "mu"
 
 __all__ = [
+    "ActionLogWatch",
     "BulkDeleteHandler",
     "MassUpdateHandler",
     "MassUpdateResult",
     "apply_mass_update",
     "delete_objects",
+    "log_mass_update",
+    "log_summary",
     "mass_update_form_class",
     "object_permissions_matter",
+    "response_finishes_work",
 ]
 
 
@@ -193,20 +198,119 @@ def apply_mass_update(
     return result
 
 
-def log_summary(user_pk: Any, model: type[models.Model], count: int, names: Sequence[str]) -> Any:
-    """One LogEntry standing for a mass update too large to log row by row."""
+def log_summary(
+    user_pk: Any,
+    model: type[models.Model],
+    object_repr: str,
+    message: str | list[dict[str, Any]],
+) -> Any:
+    """One LogEntry (``CHANGE``, no object) standing for work on many rows.
+
+    ``object_repr`` says what and how many ("Mass update of 5,000 products"); ``message``
+    is the change message, as text or in Django's JSON form. Used where logging row by
+    row would write thousands of entries: a large mass update, and the entry the action
+    safety net (:class:`ActionLogWatch`) writes for a changelist action.
+    """
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    noun = model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
     return LogEntry.objects.create(
         user_id=user_pk,
         content_type_id=ContentType.objects.get_for_model(model, for_concrete_model=False).pk,
         object_id=None,
-        object_repr=f"Mass update of {count} {noun}"[:200],
+        object_repr=object_repr[:200],
         action_flag=CHANGE,
-        change_message=json.dumps(change_message(model, names)),
+        change_message=message if isinstance(message, str) else json.dumps(message),
     )
+
+
+def log_mass_update(
+    user_pk: Any, model: type[models.Model], count: int, names: Sequence[str]
+) -> Any:
+    """The summary entry of a mass update too large to log row by row."""
+    noun = model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural
+    return log_summary(
+        user_pk, model, f"Mass update of {count} {noun}", change_message(model, names)
+    )
+
+
+def response_finishes_work(response: HttpResponseBase | None) -> bool:
+    """Whether an action's answer means its work is done.
+
+    ``None`` (back to the list) and a redirect (Django's after an action that returned
+    ``None``, or the action's own, e.g. to a job's progress page) do; so does a file
+    (any successful answer that is not an HTML page: a CSV, a JSON document). An HTML
+    page does not: it is a confirmation or a form, whose POST comes back to the action
+    and does the work then. Nor does an error status.
+    """
+    if response is None:
+        return True
+    if 300 <= response.status_code < 400:
+        return True
+    if response.status_code >= 400:
+        return False
+    return not str(response.get("Content-Type", "")).startswith("text/html")
+
+
+class ActionLogWatch:
+    """Watches one run of an admin action, so that every run leaves a LogEntry.
+
+    Row, change-form and changelist actions share this safety net. Start it just before
+    calling the action; afterwards :meth:`needs_entry` says whether the caller must write
+    an entry for the run. It must when the action finished its work
+    (:func:`response_finishes_work`), said nothing went wrong (no message at
+    ``WARNING`` or above) and wrote no LogEntry for the person itself. An action that
+    logs on its own terms (later, in a background job; or not at all) opts out with a
+    ``log_entry = False`` attribute (``bulk_action(..., log_entry=False)``,
+    ``row_action(..., log_entry=False)``); the toolkit's own actions do::
+
+        watch = ActionLogWatch(request, func)
+        response = func(modeladmin, request, queryset)
+        if watch.needs_entry(response):
+            ...  # log the run
+    """
+
+    def __init__(self, request: HttpRequest, func: Any) -> None:
+        #: The action declared ``log_entry = False``: it leaves its own record.
+        self.logs_itself = getattr(func, "log_entry", True) is False
+        self.user_id: Any = request.user.pk
+        self._storage = getattr(request, "_messages", None)
+        self._queued_before = len(self._queued())
+        self._last_entry = None if self.logs_itself else self._last_entry_pk()
+
+    def _queued(self) -> list[Any]:
+        return list(getattr(self._storage, "_queued_messages", []))
+
+    def _last_entry_pk(self) -> int:
+        from django.contrib.admin.models import LogEntry
+
+        last = LogEntry.objects.filter(user_id=self.user_id).order_by("-pk")
+        return last.values_list("pk", flat=True).first() or 0
+
+    def new_messages(self) -> list[Any]:
+        """The messages the action queued for the person."""
+        return self._queued()[self._queued_before :]
+
+    def went_wrong(self) -> bool:
+        """Whether the action told the person something went wrong (or did nothing)."""
+        return any(m.level >= messages.WARNING for m in self.new_messages())
+
+    def wrote_entry(self) -> bool:
+        """Whether the action wrote a LogEntry for the person while it ran."""
+        from django.contrib.admin.models import LogEntry
+
+        if self._last_entry is None:
+            return False
+        return LogEntry.objects.filter(user_id=self.user_id, pk__gt=self._last_entry).exists()
+
+    def needs_entry(self, response: HttpResponseBase | None) -> bool:
+        """Whether the caller must log this run (see the class docstring)."""
+        return (
+            not self.logs_itself
+            and response_finishes_work(response)
+            and not self.went_wrong()
+            and not self.wrote_entry()
+        )
 
 
 def delete_objects(
@@ -320,7 +424,7 @@ class MassUpdateHandler(_AdminJobHandler):
         if not job.params.get("log_each") and job.started_by_id is not None:
             model = job.target_model
             if model is not None:
-                log_summary(job.started_by_id, model, job.done, job.params.get("fields", []))
+                log_mass_update(job.started_by_id, model, job.done, job.params.get("fields", []))
 
     def get_result_message(self, job: Job) -> str:
         message = super().get_result_message(job).replace("processed", "updated", 1)

@@ -93,9 +93,10 @@ class _CollectingStorage(BaseStorage):
 _RESULTLESS: dict[type, type] = {}
 
 
-def _without_results(changelist_class: type[ChangeList]) -> type[ChangeList]:
-    """The ChangeList class with its result fetching left out: rebuilding a selection
-    needs the queryset the changelist would show, not a count and a page of it."""
+def without_results(changelist_class: type[ChangeList]) -> type[ChangeList]:
+    """The ChangeList class with its result fetching left out: rebuilding a selection,
+    or running an action, needs the queryset the changelist would show, not a count
+    and a page of it."""
     if changelist_class not in _RESULTLESS:
 
         def get_results(self: Any, request: HttpRequest) -> None:
@@ -258,7 +259,7 @@ class Selection:
         # (get_queryset, search, filters, facets, ordering) is the changelist's own code.
         probe = copy.copy(modeladmin)
         changelist_class = modeladmin.get_changelist(request)
-        probe.get_changelist = lambda request, **kwargs: _without_results(changelist_class)  # type: ignore[method-assign]
+        probe.get_changelist = lambda request, **kwargs: without_results(changelist_class)  # type: ignore[method-assign]
         try:
             changelist = probe.get_changelist_instance(request)
         except IncorrectLookupParameters as exc:
