@@ -29,7 +29,16 @@ help:
 venv:
 	@scripts/bootstrap $(VENV) $(BOOTSTRAP_ARGS)
 
+# The local model is installed unless TOOLKIT_AI_BASE_URL names another endpoint; the
+# first build of llama-cpp-python takes about 5 minutes (scripts/local-llm says so). A
+# failed install leaves the demo running without it (the AI actions then say the
+# endpoint is unreachable).
 demo: venv
+	@if [ -n "$$TOOLKIT_AI_BASE_URL" ]; then \
+		echo "== TOOLKIT_AI_BASE_URL is set: the demo's AI actions use that endpoint, not the local model"; \
+	else \
+		$(PY) scripts/local-llm --install || echo "   the local model could not be installed; the demo runs without it (retry with \`make llm\`)"; \
+	fi
 	@$(PY) manage.py demo_setup
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho --procfile Procfile start
 

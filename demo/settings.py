@@ -143,13 +143,23 @@ else:
             "MODEL": env.str("TOOLKIT_AI_MODEL", default="gemma-3-270m"),
             # A CPU model: seconds per answer, one at a time; llama-cpp-python's "gemma"
             # chat format drops system messages, so they are folded into the user message.
-            "TIMEOUT": 120,
+            # Answers come from background jobs: wait long (a busy 2-core machine takes
+            # minutes for a long answer) and retry once, since llama.cpp finishes an
+            # abandoned answer before it starts the retry.
+            "TIMEOUT": 300,
+            "MAX_RETRIES": 1,
             "CONCURRENCY": 1,
             "MAX_TOKENS": 256,
             "MERGE_SYSTEM_PROMPT": True,
             "OPTIONS": {"temperature": 0},
         }
     }
+# Seconds per record on a CPU: every AI action on the local model runs as a background
+# job (the db_worker of the Procfile), so no request ever waits for it. A hosted endpoint
+# answers fast enough for small selections in the request (the default, 10 records).
+TOOLKIT_AI_BACKGROUND_THRESHOLD = env.int(
+    "TOOLKIT_AI_BACKGROUND_THRESHOLD", default=10 if _AI_BASE_URL else 0
+)
 
 # --- Security -------------------------------------------------------------------------
 # Production values (DEBUG=false) make `manage.py check --deploy` report nothing.

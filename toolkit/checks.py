@@ -326,3 +326,82 @@ def _check_ai_endpoint(name: Any, endpoint: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+#: ``TOOLKIT_AI_*`` integer settings of the AI actions: name -> (smallest value, id, hint).
+_AI_INT_SETTINGS: dict[str, tuple[int, str, str]] = {
+    "AI_BACKGROUND_THRESHOLD": (
+        0,
+        "toolkit.E090",
+        "Use the number of records above which an AI action runs as a background job "
+        "(0 sends every run to a job), e.g. 10.",
+    ),
+    "AI_MAX_RECORDS": (
+        1,
+        "toolkit.E091",
+        "Use the most records one AI run may send, e.g. 1000.",
+    ),
+    "AI_MAX_INPUT_CHARS": (
+        500,
+        "toolkit.E092",
+        "Use the most characters of one prompt (at least 500), e.g. 12000; keep it under "
+        "the model's context (about 4 characters per token).",
+    ),
+    "AI_VALUE_MAX_CHARS": (
+        1,
+        "toolkit.E093",
+        "Use the length each field value is cut to, e.g. 1000.",
+    ),
+    "AI_JOB_CHUNK_SIZE": (
+        1,
+        "toolkit.E095",
+        "Use the records per chunk of an AI job (a cancel takes effect between chunks), e.g. 5.",
+    ),
+}
+
+
+@register()
+def check_ai_action_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The ``TOOLKIT_AI_*`` limits and switches of AI actions (``toolkit.E090``-``W090``)."""
+    messages: list[CheckMessage] = []
+    for name, (least, check_id, hint) in _AI_INT_SETTINGS.items():
+        value = conf.raw(name)
+        if not _is_int(value) or value < least:
+            messages.append(
+                Error(
+                    f"{PREFIX}{name} must be an integer of at least {least}, not {value!r}.",
+                    hint=hint,
+                    id=check_id,
+                )
+            )
+    daily = conf.raw("AI_DAILY_RECORD_LIMIT")
+    if daily is not None and (not _is_int(daily) or daily < 1):
+        messages.append(
+            Error(
+                f"TOOLKIT_AI_DAILY_RECORD_LIMIT must be a positive integer or None, not {daily!r}.",
+                hint="Use the records one person may send per day, e.g. 500, or None for no limit.",
+                id="toolkit.E094",
+            )
+        )
+    store = conf.raw("AI_STORE_PROMPTS")
+    if not isinstance(store, bool):
+        messages.append(
+            Error(
+                f"TOOLKIT_AI_STORE_PROMPTS must be True or False, not {store!r}.",
+                hint="Leave it False (only a hash of each prompt is kept) unless you are "
+                "debugging prompts.",
+                id="toolkit.E096",
+            )
+        )
+    value_cap, input_cap = conf.raw("AI_VALUE_MAX_CHARS"), conf.raw("AI_MAX_INPUT_CHARS")
+    if _is_int(value_cap) and _is_int(input_cap) and value_cap >= input_cap > 0:
+        messages.append(
+            Warning(
+                f"TOOLKIT_AI_VALUE_MAX_CHARS ({value_cap}) is not below "
+                f"TOOLKIT_AI_MAX_INPUT_CHARS ({input_cap}): one long value makes a record's "
+                "prompt too long to send.",
+                hint="Cut values well below the prompt limit, e.g. 1000 of 12000.",
+                id="toolkit.W090",
+            )
+        )
+    return messages

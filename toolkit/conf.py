@@ -28,6 +28,24 @@ DEFAULTS: dict[str, Any] = {
     # Named LLM endpoints, like DATABASES: {"default": {"BASE_URL": ..., "MODEL": ...}}.
     # Empty means no endpoint is configured; toolkit.ai.endpoints parses each entry.
     "AI": {},
+    # -- AI actions (toolkit.ai) --------------------------------------------------------
+    # Admin AI actions on more records than this run as a background job; 0 sends every
+    # run to a job (right for a slow local model: no request then waits on it).
+    "AI_BACKGROUND_THRESHOLD": 10,
+    # Most records one AI action run for a person may send (admin action or job); more is
+    # refused with a message, never silently cut.
+    "AI_MAX_RECORDS": 1000,
+    # Most characters of one prompt (system and user messages together); a record whose
+    # prompt is longer fails with a message instead of being truncated.
+    "AI_MAX_INPUT_CHARS": 12_000,
+    # Each field value (and each related row's text field) is cut to this many characters.
+    "AI_VALUE_MAX_CHARS": 1000,
+    # Records one person may send per day (UTC), all actions together; None: no limit.
+    "AI_DAILY_RECORD_LIMIT": None,
+    # Keep the text of each prompt on its insight (for debugging); by default only its hash.
+    "AI_STORE_PROMPTS": False,
+    # Records per chunk of an AI background job: one cancel check and progress update.
+    "AI_JOB_CHUNK_SIZE": 5,
 }
 
 #: Keys of one ``TOOLKIT_AI`` endpoint that a site must set.
@@ -82,6 +100,35 @@ class ToolkitSettings:
         """
         value = self._get("AI")
         return dict(value) if isinstance(value, dict) else {}
+
+    @property
+    def AI_BACKGROUND_THRESHOLD(self) -> int:
+        return int(self._get("AI_BACKGROUND_THRESHOLD"))
+
+    @property
+    def AI_MAX_RECORDS(self) -> int:
+        return int(self._get("AI_MAX_RECORDS"))
+
+    @property
+    def AI_MAX_INPUT_CHARS(self) -> int:
+        return int(self._get("AI_MAX_INPUT_CHARS"))
+
+    @property
+    def AI_VALUE_MAX_CHARS(self) -> int:
+        return int(self._get("AI_VALUE_MAX_CHARS"))
+
+    @property
+    def AI_DAILY_RECORD_LIMIT(self) -> int | None:
+        value = self._get("AI_DAILY_RECORD_LIMIT")
+        return None if value is None else int(value)
+
+    @property
+    def AI_STORE_PROMPTS(self) -> bool:
+        return bool(self._get("AI_STORE_PROMPTS"))
+
+    @property
+    def AI_JOB_CHUNK_SIZE(self) -> int:
+        return int(self._get("AI_JOB_CHUNK_SIZE"))
 
     def raw(self, name: str) -> Any:
         """The setting exactly as the site wrote it (for the checks)."""

@@ -4,6 +4,7 @@ One tree, so callers can catch as broadly or as narrowly as they need::
 
     ToolkitError
     ├── ToolkitConfigurationError  (also an ImproperlyConfigured)
+    ├── AILimitExceeded            an AI run would pass a budget limit (records, daily quota)
     └── AIError                    talking to an LLM endpoint failed (.endpoint, .attempts)
         ├── EndpointError          no usable HTTP answer (.status, .retryable)
         │   ├── EndpointTimeout    no answer within the endpoint's TIMEOUT
@@ -27,6 +28,13 @@ class ToolkitError(Exception):
 
 class ToolkitConfigurationError(ToolkitError, ImproperlyConfigured):
     """A setting or a ModelAdmin option is wrong; the message says which and how to fix it."""
+
+
+class AILimitExceeded(ToolkitError):
+    """An AI run was refused before sending anything: it would pass a limit that protects
+    the budget (``TOOLKIT_AI_MAX_RECORDS``, ``TOOLKIT_AI_DAILY_RECORD_LIMIT``). The message
+    says which limit, the numbers, and what to do.
+    """
 
 
 class AIError(ToolkitError):

@@ -13,7 +13,9 @@ or on its own, for benchmarks: ``python tests/ai/fault_server.py --latency 0.2``
 Modes (``FaultServer.MODES``):
 
 =====================  ================================================================
-ok                     a valid completion whose content is ``server.answer`` as JSON
+ok                     a valid completion whose content is ``server.answer`` as JSON (one
+                       per ``<record id=...>`` of the prompt when the schema asks for
+                       ``records``: several records per prompt)
 rate_limited           429 with ``Retry-After: server.retry_after``
 server_error           500 with a JSON error
 html_502               502 with an HTML page, as a proxy in front of the model sends
@@ -36,7 +38,8 @@ flood                  200 with a chunked body of ``server.huge_bytes``
 ``latency`` (seconds) delays every answer, for benchmarks. Counters: ``requests``,
 ``served`` (per mode), ``peak_in_flight`` (most requests being answered at once),
 ``bodies`` (the last request bodies, parsed) and ``authorization`` (their
-Authorization headers).
+Authorization headers); ``GET /v1/_stats`` returns the counters as JSON (``?reset=1``
+resets them), for a benchmark that runs the server in a process of its own.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import re
 import socket
 import struct
 import sys
@@ -135,6 +139,19 @@ class FaultServer:
             self.bodies = collections.deque(maxlen=200)
             self.authorization = collections.deque(maxlen=200)
 
+    def stats(self, *, reset=False):
+        """The counters as JSON (``GET /v1/_stats``; ``?reset=1`` resets them after)."""
+        with self._lock:
+            stats = {
+                "requests": self.requests,
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+                "served": dict(self.served),
+            }
+        if reset:
+            self.reset_counters()
+        return stats
+
     def start(self):
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -203,6 +220,34 @@ def completion(content, *, finish_reason="stop", model="fault-server"):
     }
 
 
+#: How a prompt marks each record (toolkit/templates/toolkit/ai/*.txt): its id is JSON.
+RECORD_ID = re.compile(r'<record id=("(?:[^"\\]|\\.)*"|[^>\s]+)>')
+
+
+def answer_for(body, answer):
+    """``answer``, or one copy of it per record when the request asks for several.
+
+    A request for several records per prompt has a schema with a ``records`` array;
+    the answer then holds ``{"id": ..., **answer}`` for each ``<record id=...>`` marker
+    of its messages, as a model following the prompt would.
+    """
+    response_format = body.get("response_format") or {}
+    schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get(
+        "schema"
+    )
+    properties = (schema or {}).get("properties") or {}
+    if "records" not in properties or "records" in answer:
+        return answer
+    text = "\n".join(str(message.get("content", "")) for message in body.get("messages") or [])
+    ids = []
+    for raw in RECORD_ID.findall(text):
+        try:
+            ids.append(str(json.loads(raw)))
+        except ValueError:
+            ids.append(raw)
+    return {"records": [{"id": record_id, **answer} for record_id in dict.fromkeys(ids)]}
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fault-server/1"
@@ -218,7 +263,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.fault
 
     def do_GET(self):
-        if self.path.rstrip("/").endswith("/models"):
+        if self.path.split("?")[0].rstrip("/").endswith("/_stats"):
+            # For a benchmark that runs the server in another process.
+            self._json(200, self.fault.stats(reset="reset=1" in self.path))
+        elif self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": "fault-server", "object": "model"}]})
         else:
             self._json(404, {"error": {"message": f"no route {self.path}"}})
@@ -261,7 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- modes --------------------------------------------------------------------
 
     def _mode_ok(self, body):
-        self._answer(json.dumps(self.fault.answer))
+        self._answer(json.dumps(answer_for(body, self.fault.answer)))
 
     def _mode_rate_limited(self, body):
         error = {"error": {"message": "Rate limit reached", "type": "rate_limit_exceeded"}}
@@ -290,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _mode_prose(self, body):
         self._answer(
             "Sure! Here is the summary you asked for:\n```json\n"
-            + json.dumps(self.fault.answer, indent=2)
+            + json.dumps(answer_for(body, self.fault.answer), indent=2)
             + "\n```\nLet me know if you need anything else {at all}."
         )
 
@@ -365,8 +413,11 @@ def main(argv=None):
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--answer", type=json.loads, help="the JSON answer of the ok modes")
     args = parser.parse_args(argv)
-    server = FaultServer(args.mode, latency=args.latency, host=args.host, port=args.port)
+    server = FaultServer(
+        args.mode, latency=args.latency, answer=args.answer, host=args.host, port=args.port
+    )
     print(f"fault server ({args.mode}, latency {args.latency}s) on {server.url}", flush=True)
     if not sys.stdin.isatty():
         # Started with a pipe on stdin (as bench/ does): stop when the parent goes away,

@@ -54,7 +54,10 @@ class JobAdmin(admin.ModelAdmin):
     change_form_template = "toolkit/jobs/change_form.html"
     fieldsets = [
         (None, {"fields": ["description", "kind_name", "status", "started_by", "target_type"]}),
-        (gettext_lazy("Result"), {"fields": ["total", "done", "failed", "message", "error"]}),
+        (
+            gettext_lazy("Result"),
+            {"fields": ["total", "done", "failed", "skipped", "stats", "message", "error"]},
+        ),
         (
             gettext_lazy("Timing"),
             {"fields": ["created_at", "started_at", "finished_at", "heartbeat_at", "attempts"]},
@@ -73,6 +76,8 @@ class JobAdmin(admin.ModelAdmin):
         "total",
         "done",
         "failed",
+        "skipped",
+        "stats",
         "message",
         "error",
         "created_at",
@@ -152,8 +157,19 @@ class JobAdmin(admin.ModelAdmin):
             "job_can_resume": allowed and job.can_resume,
             "job_can_download": job.can_download(user),
             "job_download_name": posixpath.basename(job.result_file.name or ""),
+            "job_tokens": bool(
+                (job.stats or {}).get("tokens_in") or (job.stats or {}).get("tokens_out")
+            ),
+            "job_result_url": self.result_url(job),
             "recent_jobs": list(recent[:RECENT_JOBS]),
         }
+
+    def result_url(self, job: Job) -> str | None:
+        """The handler's link to what a finished job produced, if any."""
+        handler = job.handler
+        if handler is None or job.status != JobStatus.DONE:
+            return None
+        return handler.get_result_url(job)
 
     def job_url(self, action: str, job: Job) -> str:
         opts = self.opts

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -83,6 +83,10 @@ class ChunkResult:
     done: int = 0
     #: Items that could not be handled (the job goes on; its ``failed`` count says so).
     failed: int = 0
+    #: Items left alone because nothing needed doing (say, an AI result still valid).
+    skipped: int = 0
+    #: Numbers added to the job's ``stats`` (key by key), e.g. ``{"tokens_in": 420}``.
+    stats: dict[str, int | float] = field(default_factory=dict)
     #: Bytes (or text, encoded as UTF-8) appended to the job's result file, for handlers
     #: with ``produces_file``: one CSV chunk, one batch of JSON lines.
     output: bytes | str = b""
@@ -123,6 +127,12 @@ class JobHandler:
     #: Capability: the person who started the job (or a superuser) may cancel it; the
     #: runner stops between two chunks. Work committed before stays done.
     cancellable: ClassVar[bool] = True
+
+    #: Capability: the handler does its slow work (calls to a remote service) in
+    #: :meth:`prepare_chunk`, outside the chunk's transaction, so no row lock or SQLite
+    #: write lock is held while it waits. That work must be safe to repeat or to find
+    #: done already: if the worker dies before the chunk commits, it runs again.
+    prepares_chunks: ClassVar[bool] = False
 
     #: ``start_job(queryset=...)`` stores the selection as a list of primary keys up to
     #: this many rows, and refuses larger querysets (pass a ``target`` spec instead).
@@ -227,6 +237,13 @@ class JobHandler:
         """
         raise NotImplementedError(f"{type(self).__name__} must define process_chunk().")
 
+    def prepare_chunk(self, job: Job, chunk: Chunk) -> None:
+        """With ``prepares_chunks``: do the slow part of ``chunk`` now, outside any
+        transaction, and keep what :meth:`process_chunk` needs on ``self`` (one instance
+        serves one run). ``process_chunk`` then runs in the chunk's transaction as usual
+        and must still work when nothing was prepared (the job's cursor moved meanwhile).
+        """
+
     def on_finish(self, job: Job) -> None:
         """Called once the last chunk is committed, inside the transaction that marks
         the job done (it may run again if the worker dies right here).
@@ -262,6 +279,8 @@ class JobHandler:
         """The sentence a person reads when the job is done."""
         noun = job.target_model._meta.verbose_name_plural if job.target_model else "items"
         message = f"{job.done} {noun} processed"
+        if job.skipped:
+            message += f", {job.skipped} skipped"
         if job.failed:
             message += f", {job.failed} failed"
         return message + "."
@@ -270,6 +289,11 @@ class JobHandler:
 
     def get_verbose_name(self) -> str:
         return str(self.verbose_name or self.name)
+
+    def get_result_url(self, job: Job) -> str | None:
+        """Where a person sees what the job produced (the progress page links to it once
+        the job is done); ``None`` for no link."""
+        return None
 
     def get_stale_after(self, job: Job) -> timedelta:
         """How long a running job may go without a heartbeat before it counts as

@@ -107,6 +107,10 @@ class Job(models.Model):
     total = models.PositiveBigIntegerField(_("total"), null=True, blank=True)
     done = models.PositiveBigIntegerField(_("done"), default=0)
     failed = models.PositiveBigIntegerField(_("failed"), default=0)
+    #: Items left alone because nothing needed doing (an AI result still valid).
+    skipped = models.PositiveBigIntegerField(_("skipped"), default=0)
+    #: Counters a handler adds up over its chunks, e.g. ``{"tokens_in": 1200}``.
+    stats = models.JSONField(_("statistics"), default=dict, blank=True)
     #: Committed chunks; also numbers the parts of a result file.
     chunks = models.PositiveIntegerField(_("chunks"), default=0)
     #: Where the next chunk starts (by default the pk of the last committed row).
@@ -186,7 +190,7 @@ class Job(models.Model):
             return 100
         if not self.total:
             return None
-        return min(100, (self.done + self.failed) * 100 // self.total)
+        return min(100, (self.done + self.failed + self.skipped) * 100 // self.total)
 
     @property
     def can_cancel(self) -> bool:
@@ -240,6 +244,8 @@ class Job(models.Model):
             "total": self.total,
             "done": self.done,
             "failed": self.failed,
+            "skipped": self.skipped,
+            "stats": self.stats,
             "percent": self.percent,
             "finished": self.is_finished,
             "cancel_requested": self.cancel_requested,

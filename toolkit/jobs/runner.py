@@ -12,6 +12,10 @@ The guarantees, and how they hold:
   chunk, and two runs can never commit the same chunk: the second reads the cursor the
   first committed.
 - **Cancel between chunks.** ``cancel_requested`` is read at the start of every chunk.
+- **Slow work holds no lock.** A handler with ``prepares_chunks`` (AI requests that take
+  seconds per record) does its slow part in ``prepare_chunk()`` before the chunk's
+  transaction opens; inside it, ``process_chunk()`` only counts. So a cancel, or any
+  other writer (SQLite has one at a time), never waits on the slow part.
 
 Nothing here depends on the tasks backend: claiming a task is the backend's business
 (``db_worker`` uses ``SELECT ... FOR UPDATE SKIP LOCKED``), claiming the job is ours.
@@ -49,6 +53,10 @@ class Outcome(enum.Enum):
     CANCELLED = "cancelled"
     QUEUED = "queued"  # handed back to the queue after the handler's max_run_time
     LOST = "lost"  # another run owns the job now
+
+
+#: What ``JobRunner.prepare_chunk`` returns when it prepared nothing.
+_UNPREPARED = object()
 
 
 def run_job(job_pk: int) -> str:
@@ -165,14 +173,38 @@ class JobRunner:
             job.total = handler.get_total(job)
             job.save(update_fields=["total"])
 
+    def prepare_chunk(self) -> Any:
+        """For handlers with ``prepares_chunks``: the next chunk's slow work, done before
+        its transaction opens (no row lock held: a cancel or another writer never waits
+        on it). Returns the cursor the chunk was prepared at, or ``_UNPREPARED``."""
+        handler = self.handler
+        assert handler is not None
+        job = Job.objects.filter(pk=self.job_pk).first()
+        if (
+            job is None
+            or job.status != JobStatus.RUNNING
+            or job.lease != self.lease
+            or job.cancel_requested
+        ):
+            return _UNPREPARED  # the locked step below says what to do
+        chunk = handler.get_chunk(job, handler.get_chunk_size(job))
+        if chunk is None:
+            return _UNPREPARED
+        handler.prepare_chunk(job, chunk)
+        return job.cursor
+
     def run_chunk(self) -> Outcome:
         handler = self.handler
         assert handler is not None
+        prepared_at = self.prepare_chunk() if handler.prepares_chunks else _UNPREPARED
         with transaction.atomic():
             job = self.locked_job()
             if job is None:
                 return Outcome.LOST
-            if job.cancel_requested:
+            prepared = prepared_at is not _UNPREPARED and prepared_at == job.cursor
+            # A chunk whose work is already done is counted first; the cancel then
+            # takes effect before the next one.
+            if job.cancel_requested and not prepared:
                 self.mark_cancelled(job)
                 return Outcome.CANCELLED
             chunk = handler.get_chunk(job, handler.get_chunk_size(job))
@@ -191,10 +223,26 @@ class JobRunner:
                 self.write_part(job, result.output)
             job.done += result.done
             job.failed += result.failed
+            job.skipped += result.skipped
+            if result.stats:
+                stats = dict(job.stats or {})
+                for key, value in result.stats.items():
+                    stats[key] = stats.get(key, 0) + value
+                job.stats = stats
             job.cursor = chunk.cursor
             job.chunks += 1
             job.heartbeat_at = timezone.now()
-            job.save(update_fields=["done", "failed", "cursor", "chunks", "heartbeat_at"])
+            job.save(
+                update_fields=[
+                    "done",
+                    "failed",
+                    "skipped",
+                    "stats",
+                    "cursor",
+                    "chunks",
+                    "heartbeat_at",
+                ]
+            )
         return Outcome.CONTINUE
 
     def complete(self, job: Job) -> None:

@@ -54,7 +54,11 @@ class Command(BaseCommand):
                 "  username: {username}\n  password: {password}   ({origin})\n"
                 "\nStarting the Procfile's processes (Ctrl-C stops them all):\n"
                 "  web     Django's development server on http://127.0.0.1:{port}/\n"
-                "  worker  db_worker: runs background jobs queued in the database\n".format(
+                "  worker  db_worker: runs background jobs queued in the database\n"
+                "  llm     the local model (Gemma 3 270M) on http://127.0.0.1:{llm_port}/v1 for"
+                " the AI actions,\n          unless TOOLKIT_AI_BASE_URL names another"
+                " endpoint\n".format(
+                    llm_port=os.environ.get("LLM_PORT", "8001"),
                     port=os.environ.get("DEMO_PORT", "8000"),
                     username=username,
                     password=password,

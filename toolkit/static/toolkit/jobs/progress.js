@@ -17,12 +17,17 @@
         setText("status_display", data.status_display);
         setText("done", String(data.done));
         setText("failed", String(data.failed));
+        setText("skipped", String(data.skipped || 0));
+        const stats = data.stats || {};
+        setText("tokens_in", String(stats.tokens_in || 0));
+        setText("tokens_out", String(stats.tokens_out || 0));
+        data.tokens = Boolean(stats.tokens_in || stats.tokens_out);
         setText("total", data.total === null ? "?" : String(data.total));
         setText("percent", data.percent === null ? "…" : String(data.percent));
         const bar = panel.querySelector("[data-job-progress]");
         if (bar && data.total) {
             bar.max = data.total;
-            bar.value = Math.min(data.total, data.done + data.failed);
+            bar.value = Math.min(data.total, data.done + data.failed + (data.skipped || 0));
             bar.textContent = `${data.percent}%`;
         }
         for (const element of panel.querySelectorAll("[data-job-show-if]")) {

@@ -1,0 +1,141 @@
+"""AIAction: one extension point for summaries, flags, digests and proposals."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.ai.actions import (
+    AIAction,
+    FlagAnomaliesAction,
+    ProposeFieldAction,
+    SummarizeAction,
+    SummarizeSelectionAction,
+    get_action,
+    register,
+    resolve_action,
+    unregister,
+)
+from toolkit.ai.models import Insight
+from toolkit.ai.schema import validate
+from toolkit.ai.sources import RecordPayload
+from toolkit.exceptions import ToolkitConfigurationError
+
+
+def test_builtin_actions_are_registered_and_resolve_from_name_class_or_instance():
+    assert isinstance(get_action("summarize"), SummarizeAction)
+    assert isinstance(get_action("flag_anomalies"), FlagAnomaliesAction)
+    assert isinstance(get_action("summarize_selection"), SummarizeSelectionAction)
+    instance = SummarizeAction()
+    assert resolve_action(instance) is instance
+    assert isinstance(resolve_action(FlagAnomaliesAction), FlagAnomaliesAction)
+    with pytest.raises(ToolkitConfigurationError, match="No AI action is named 'nope'"):
+        get_action("nope")
+
+
+def test_every_action_needs_run_ai_by_default():
+    for action in (SummarizeAction, FlagAnomaliesAction, SummarizeSelectionAction):
+        assert action.permission == "toolkit.run_ai"
+
+
+def test_a_custom_action_registers_once_by_name():
+    @register
+    class Translate(SummarizeAction):
+        name = "test_translate"
+        kind = "translation"
+
+    try:
+        assert isinstance(get_action("test_translate"), Translate)
+
+        class Other(AIAction):
+            name = "test_translate"
+
+        with pytest.raises(ToolkitConfigurationError, match="Two AI actions"):
+            register(Other)
+    finally:
+        unregister("test_translate")
+
+
+def test_batch_schema_is_a_list_keyed_by_record_id():
+    schema = SummarizeAction().get_batch_schema()
+    good = {"records": [{"id": "1", "summary": "a"}, {"id": "2", "summary": "b"}]}
+    assert validate(good, schema) == []
+    assert validate({"records": [{"summary": "no id"}]}, schema)
+
+
+def test_model_flags_are_capped_and_rule_facts_kept():
+    fact = {"field": "stock", "severity": "critical", "reason": "neg", "source": "rule"}
+    insight = Insight()
+    answer = {
+        "summary": "s",
+        "flags": [{"field": "name", "severity": "critical", "reason": "r" * 900}],
+    }
+    FlagAnomaliesAction().handle_answer(insight, answer, RecordPayload("1", {"name": "x"}, [fact]))
+    assert insight.flags[0] == fact
+    model_flag = insight.flags[1]
+    assert model_flag["source"] == "model" and model_flag["severity"] == "warning"
+    assert len(model_flag["reason"]) == 160
+    assert insight.max_severity == "critical"
+
+
+def test_a_failed_anomaly_run_keeps_the_facts():
+    insight = Insight()
+    fact = {"field": "price", "severity": "warning", "reason": "r", "source": "statistics"}
+    FlagAnomaliesAction().handle_failure(insight, RecordPayload("1", {}, [fact]))
+    assert insight.flags == [fact] and insight.severity_rank == 2
+
+
+def test_a_proposal_is_stored_for_review_with_the_current_value():
+    class SuggestName(ProposeFieldAction):
+        name = "test_suggest_name"
+        proposal_field = "name"
+
+    insight = Insight()
+    payload = RecordPayload("1", {"name": "old"})
+    SuggestName().handle_answer(insight, {"value": "new", "reason": "clearer"}, payload)
+    assert insight.review_status == "proposed"
+    assert insight.data == {"field": "name", "value": "new", "reason": "clearer", "current": "old"}
+    assert SuggestName.result == "proposal"
+
+
+def test_an_action_without_a_schema_says_so():
+    class Empty(AIAction):
+        name = "test_empty"
+
+    with pytest.raises(ToolkitConfigurationError, match="schema"):
+        Empty().get_schema()
+
+
+def test_model_flags_on_fields_it_was_not_shown_are_dropped():
+    insight = Insight()
+    answer = {
+        "summary": "s",
+        "flags": [
+            {"field": "severity", "severity": "info", "reason": "invented"},
+            {"field": "reviews", "severity": "info", "reason": "a bad review"},
+            {"field": "supplier.name", "severity": "info", "reason": "odd supplier"},
+        ],
+    }
+    payload = RecordPayload("1", {"reviews": [], "supplier.name": "ACME"})
+    FlagAnomaliesAction().handle_answer(insight, answer, payload)
+    assert [f["field"] for f in insight.flags] == ["reviews", "supplier.name"]
+
+
+def test_answer_sizes_are_bounded_within_what_llama_cpp_grammars_take():
+    """A bounded schema stops a grammar-constrained model before MAX_TOKENS; llama.cpp
+    crashes on a maxLength of 1,500 (one grammar rule per character)."""
+
+    def lengths(schema):
+        yield schema.get("maxLength")
+        for sub in (schema.get("properties") or {}).values():
+            yield from lengths(sub)
+        if isinstance(schema.get("items"), dict):
+            yield from lengths(schema["items"])
+
+    for action in (SummarizeAction, FlagAnomaliesAction, SummarizeSelectionAction):
+        found = [n for n in lengths(action().get_batch_schema()) if n is not None]
+        assert found and max(found) <= 1000, action
+        for name, prop in action.schema["properties"].items():
+            if prop.get("type") == "string":
+                assert "maxLength" in prop, (action, name)
+            if prop.get("type") == "array":
+                assert "maxItems" in prop, (action, name)

@@ -1,0 +1,216 @@
+"""AI actions as background jobs: counts, tokens, cancel between chunks, re-runs.
+
+The job runs in this process (``run_job``) against the fault-injecting loopback server.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.test import Client as BrowserClient
+from django.test import RequestFactory
+
+from demo.catalog.models import Product
+from tests.ai.fault_server import FaultServer
+from toolkit.ai.handlers import AIJobHandler, start_ai_job
+from toolkit.ai.models import Insight
+from toolkit.exceptions import AILimitExceeded
+from toolkit.jobs.models import Job, JobStatus
+from toolkit.jobs.runner import run_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def llm(settings):
+    with FaultServer(answer={"summary": "Fine."}, retry_after="0") as server:
+        settings.TOOLKIT_AI = {
+            "default": {
+                "BASE_URL": server.url,
+                "MODEL": "fault",
+                "MAX_RETRIES": 0,
+                "TIMEOUT": 5,
+                "CONCURRENCY": 2,
+            }
+        }
+        settings.TOOLKIT_AI_JOB_CHUNK_SIZE = 3
+        settings.TOOLKIT_AI_MAX_RECORDS = 1000
+        settings.TOOLKIT_AI_DAILY_RECORD_LIMIT = None
+        yield server
+
+
+def product_admin():
+    return admin.site.get_model_admin(Product)
+
+
+def action_request(user):
+    request = RequestFactory().post("/admin/catalog/product/", {"action": "summarize"})
+    request.user = user
+    return request
+
+
+def start(user, action="summarize", n=7, **kwargs):
+    queryset = Product.objects.filter(
+        pk__in=list(Product.objects.order_by("pk").values_list("pk", flat=True)[:n])
+    )
+    return start_ai_job(action_request(user), product_admin(), action, queryset, **kwargs)
+
+
+def finish(job):
+    run_job(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_job_counts_done_skipped_failed_and_tokens(catalog, superuser, llm):
+    job = finish(start(superuser))
+    assert job.kind == AIJobHandler.name and job.status == JobStatus.DONE, job.error
+    assert (job.total, job.done, job.skipped, job.failed) == (7, 7, 0, 0)
+    assert job.chunks == 3  # 3 + 3 + 1 records
+    assert job.stats == {"tokens_in": 7 * 42, "tokens_out": 7 * 7}
+    assert Insight.objects.filter(job_id=job.pk, status="ok", requested_by=superuser).count() == 7
+    assert "7 products answered" in job.message
+
+    again = finish(start(superuser))
+    assert (again.done, again.skipped, again.failed) == (0, 7, 0)
+    assert llm.requests == 7
+    assert "7 unchanged since the last run" in again.message
+
+
+def test_the_progress_page_shows_skipped_tokens_and_a_link_to_the_results(catalog, superuser, llm):
+    first = finish(start(superuser))
+    job = finish(start(superuser))
+    client = BrowserClient()
+    client.force_login(superuser)
+    page = client.get(first.get_absolute_url()).content.decode()
+    assert 'data-job-field="tokens_in">294<' in page
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert 'data-job-field="skipped">7<' in page
+    assert "See the results" in page
+    assert f'href="/admin/toolkit/insight/?job_id={job.pk}"' in page
+    status = client.get(f"/admin/toolkit_jobs/job/{first.pk}/status/").json()
+    assert status["skipped"] == 0 and status["stats"]["tokens_in"] == 7 * 42
+    status = client.get(f"/admin/toolkit_jobs/job/{job.pk}/status/").json()
+    assert status["skipped"] == 7
+
+
+def test_failed_records_end_failed_and_a_rerun_completes_only_them(catalog, superuser, llm):
+    llm.script("server_error", "ok", "html_502")
+    job = finish(start(superuser, n=5))
+    assert job.status == JobStatus.DONE
+    assert (job.done, job.failed) == (3, 2)
+    failed = Insight.objects.filter(job_id=job.pk, status="failed")
+    errors = list(failed.values_list("error", flat=True))
+    assert len(errors) == 2 and all("HTTP 50" in error for error in errors), errors
+    assert "2 failed" in job.message
+
+    rerun = finish(start(superuser, n=5))
+    assert (rerun.done, rerun.skipped, rerun.failed) == (2, 3, 0)
+
+
+def test_cancel_takes_effect_between_chunks(catalog, superuser, llm, monkeypatch):
+    original = AIJobHandler.process_chunk
+
+    def process_then_cancel(self, job, objects):
+        result = original(self, job, objects)
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return result
+
+    monkeypatch.setattr(AIJobHandler, "process_chunk", process_then_cancel)
+    job = finish(start(superuser))
+    assert job.status == JobStatus.CANCELLED
+    assert job.done == 3 and llm.requests == 3
+    assert Insight.objects.filter(job_id=job.pk).count() == 3
+
+
+def test_a_digest_job_stores_one_digest_insight(catalog, superuser, llm):
+    llm.answer = {"summary": "All fine.", "highlights": ["cheap"]}
+    job = finish(start(superuser, "summarize_selection", scope={"q": "oak"}))
+    assert job.status == JobStatus.DONE, job.error
+    (digest,) = Insight.objects.filter(job_id=job.pk)
+    assert (digest.kind, digest.object_id, digest.record_count) == ("digest", "", 7)
+    assert digest.scope == {"q": "oak"} and digest.text.startswith("All fine.")
+    assert job.done == 7
+
+
+def test_limits_are_checked_before_a_job_is_queued(catalog, superuser, llm, settings):
+    settings.TOOLKIT_AI_MAX_RECORDS = 5
+    with pytest.raises(AILimitExceeded, match="at most 5"):
+        start(superuser, n=6)
+    assert not Job.objects.exists()
+
+
+def test_the_model_is_asked_outside_the_chunks_transaction(catalog, superuser, llm, monkeypatch):
+    """No row lock (and on SQLite no write lock) is held while the model answers, so a
+    cancel or any other write never waits on it."""
+    from django.db import connection
+
+    import toolkit.ai.handlers as handlers
+
+    depths = []
+    real = handlers.run_action
+
+    def spy(*args, **kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(handlers, "run_action", spy)
+    base = len(connection.atomic_blocks)  # the test's own transaction
+    job = finish(start(superuser))
+    assert job.status == JobStatus.DONE and job.done == 7
+    assert depths == [base, base, base]  # three chunks, none inside a job transaction
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_cancel_does_not_wait_for_the_model(catalog, superuser, llm):
+    """While a worker waits seconds for the model, the person's Cancel returns at once,
+    and the job stops after the records already asked for."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    llm.latency = 1.5
+    job = start(superuser, n=6)
+
+    def work():
+        try:
+            run_job(job.pk)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    deadline = time.monotonic() + 20
+    while llm.requests == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert llm.requests > 0
+    started = time.monotonic()
+    assert Job.objects.get(pk=job.pk).cancel()
+    assert time.monotonic() - started < 1.0
+    worker.join(30)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert job.done == 3 and Insight.objects.filter(job_id=job.pk).count() == 3
+
+
+def test_a_slow_chunk_keeps_its_heartbeat(catalog, superuser, llm):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = start(superuser, n=1)
+    old = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(lease="abc", heartbeat_at=old, status="running")
+    job.refresh_from_db()
+    handler = AIJobHandler()
+    handler.beat(job)
+    handler.beat(job)  # throttled: one write per heartbeat_every
+    job.refresh_from_db()
+    assert job.heartbeat_at > old
+    assert not job.is_stale()
+    Job.objects.filter(pk=job.pk).update(lease="taken-over", heartbeat_at=old)
+    AIJobHandler().beat(job)  # a run that lost the job writes nothing
+    job.refresh_from_db()
+    assert job.heartbeat_at == old

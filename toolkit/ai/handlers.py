@@ -1,0 +1,234 @@
+"""AI actions as background jobs on the toolkit's job layer.
+
+:class:`AIJobHandler` (kind ``"toolkit.ai.run"``) runs a per-record action a few records
+per chunk (``TOOLKIT_AI_JOB_CHUNK_SIZE``, 5 by default), so the progress page moves and
+a cancel takes effect between chunks, and the selection digest in one piece. The job's
+counts: ``done`` records answered, ``skipped`` records whose insight was still valid,
+``failed`` records that ended failed (each with its error on its insight); ``stats``
+adds up the tokens. A failed record does not fail the job: run it again and only the
+failed ones are sent.
+
+Start one from an admin action with :func:`start_ai_job`. ``ToolkitConfig.ready()``
+imports this module when ``toolkit.jobs`` is installed, which registers the handler.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from toolkit.admin_ext.selection import ChangelistJobHandler, Selection
+from toolkit.ai.actions import AIAction, resolve_action
+from toolkit.ai.runner import check_limits, run_action, run_digest
+from toolkit.ai.sources import AISource
+from toolkit.conf import conf
+from toolkit.jobs.handlers import Chunk, ChunkResult, register
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from toolkit.jobs.models import Job
+
+__all__ = ["AIJobHandler", "start_ai_job"]
+
+
+@register
+class AIJobHandler(ChangelistJobHandler):
+    """Runs an AI action over a changelist selection, as the person who started it."""
+
+    name = "toolkit.ai.run"
+    verbose_name = "AI action"
+    prepares_chunks = True
+    #: A chunk (or a whole digest) waits on the model for minutes on a CPU model.
+    stale_after = timedelta(minutes=30)
+    #: Seconds between two heartbeats written while a chunk's records are answered.
+    heartbeat_every: ClassVar[float] = 10.0
+    _prepared: tuple[frozenset[str], ChunkResult] | None = None
+    _last_beat: float = 0.0
+
+    def get_chunk_size(self, job: Job) -> int:
+        if not self.get_action(job).per_record:
+            # The digest's map-reduce needs the whole selection at once.
+            return max(1, job.total or conf.AI_MAX_RECORDS)
+        return conf.AI_JOB_CHUNK_SIZE
+
+    def get_action(self, job: Job) -> AIAction:
+        """The job's action: one of the ModelAdmin's ``ai_actions`` by name, else a
+        registered one."""
+        name = str(job.params.get("action", ""))
+        model_admin = self.get_selection(job).get_modeladmin()
+        for candidate in getattr(model_admin, "ai_actions", None) or []:
+            action = resolve_action(candidate)
+            if action.name == name:
+                return action
+        return resolve_action(name)
+
+    def get_source(self, job: Job) -> AISource:
+        model_admin = self.get_selection(job).get_modeladmin()
+        request = self.get_selection(job).build_request(model_admin, self.get_user(job))
+        return AISource.from_admin(model_admin, request)
+
+    def get_description(self, job: Job) -> str:
+        model = job.target_model
+        noun = model._meta.verbose_name_plural if model is not None else "records"
+        description = job.params.get("description") or job.params.get("action", "AI action")
+        return f"{description}: {noun}"
+
+    def prepare_chunk(self, job: Job, chunk: Chunk) -> None:
+        """Send the chunk's records before its transaction opens: the model takes
+        seconds per record, and no lock may be held meanwhile (a cancel, or on SQLite
+        every other write, would wait). Each request's insights commit on their own;
+        if the worker dies before the chunk does, the re-run finds them cached."""
+        self._prepared = (self._pks(chunk.objects), self.work(job, chunk.objects))
+
+    def process_chunk(self, job: Job, objects: Any) -> ChunkResult:
+        prepared = getattr(self, "_prepared", None)
+        self._prepared = None
+        if prepared is not None and prepared[0] == self._pks(objects):
+            return prepared[1]
+        return self.work(job, objects)
+
+    def beat(self, job: Job) -> None:
+        """Write the job's heartbeat while the model answers (at most every
+        :attr:`heartbeat_every` seconds): a chunk of a slow model may take minutes, and
+        a silent job looks abandoned to ``resume_jobs``."""
+        now = time.monotonic()
+        if now - self._last_beat < self.heartbeat_every:
+            return
+        self._last_beat = now
+        from toolkit.jobs.models import Job as JobModel
+
+        JobModel.objects.filter(pk=job.pk, lease=job.lease).update(heartbeat_at=timezone.now())
+
+    @staticmethod
+    def _pks(objects: Any) -> frozenset[str]:
+        if isinstance(objects, QuerySet):
+            return frozenset(str(pk) for pk in objects.values_list("pk", flat=True))
+        return frozenset(str(obj.pk) for obj in objects)
+
+    def work(self, job: Job, objects: Any) -> ChunkResult:
+        """Run the job's action over ``objects`` and count the outcome."""
+        action = self.get_action(job)
+        source = self.get_source(job)
+        user = self.get_user(job)
+        endpoint = job.params.get("endpoint") or None
+        if not action.per_record:
+            insight = run_digest(
+                action,
+                source,
+                objects,
+                user=user,
+                enforce_limits=False,  # checked when the job was started
+                scope=job.params.get("scope") or {},
+                endpoint=endpoint,
+                job=job,
+            )
+            ok = insight.is_ok
+            return ChunkResult(
+                done=insight.record_count if ok else 0,
+                failed=0 if ok else insight.record_count,
+                stats={"tokens_in": insight.tokens_in, "tokens_out": insight.tokens_out},
+            )
+        report = run_action(
+            action,
+            source,
+            objects,
+            user=user,
+            enforce_limits=False,  # checked when the job was started
+            force=bool(job.params.get("force")),
+            endpoint=endpoint,
+            records_per_prompt=int(job.params.get("records_per_prompt") or 1),
+            job=job,
+            keep_insights=False,
+            on_progress=lambda report: self.beat(job),
+        )
+        return ChunkResult(
+            done=report.ok,
+            failed=report.failed,
+            skipped=report.cached,
+            stats={"tokens_in": report.tokens_in, "tokens_out": report.tokens_out},
+        )
+
+    def get_result_message(self, job: Job) -> str:
+        noun = job.target_model._meta.verbose_name_plural if job.target_model else "records"
+        action = job.params.get("description") or job.params.get("action", "")
+        message = f"{action}: {job.done} {noun} answered"
+        if job.skipped:
+            message += f", {job.skipped} unchanged since the last run (not sent again)"
+        if job.failed:
+            message += (
+                f", {job.failed} failed (their errors are on their insights; run the "
+                "action again to retry only those)"
+            )
+        tokens = (job.stats or {}).get("tokens_in", 0) + (job.stats or {}).get("tokens_out", 0)
+        if tokens:
+            message += f"; {tokens:,} tokens"
+        return message + "."
+
+    def get_result_url(self, job: Job) -> str | None:
+        """The job's insights in the Insight admin, or the digest's page."""
+        from toolkit.ai.models import Insight
+
+        digest = (
+            Insight.objects.filter(job_id=job.pk, kind="digest").order_by("-pk").only("pk").first()
+        )
+        try:
+            if digest is not None:
+                return reverse("admin:toolkit_insight_digest", args=[digest.pk])
+            return reverse("admin:toolkit_insight_changelist") + f"?job_id={job.pk}"
+        except NoReverseMatch:  # no admin site registers the Insight admin
+            return None
+
+
+def start_ai_job(
+    request_or_user: HttpRequest | Any,
+    model_admin: admin.ModelAdmin[Any],
+    action: str | AIAction | type[AIAction],
+    queryset: QuerySet[Any],
+    *,
+    selection: Selection | None = None,
+    force: bool = False,
+    endpoint: str | None = None,
+    records_per_prompt: int = 1,
+    scope: dict[str, Any] | None = None,
+) -> Job:
+    """Start an AI job on what an admin action received; return it (redirect to it).
+
+    ``request_or_user``: the action's request (the selection then keeps the changelist
+    query, so "Select all" works) or a user with a prepared ``selection``. Checks
+    :func:`~toolkit.ai.runner.check_limits` first: raises
+    :class:`~toolkit.exceptions.AILimitExceeded` before anything is queued.
+    """
+    from toolkit.jobs.tasks import start_job
+
+    resolved = resolve_action(action)
+    request: HttpRequest | None = request_or_user if hasattr(request_or_user, "user") else None
+    user: Any = request.user if request is not None else request_or_user
+    if selection is None:
+        if request is not None:
+            selection = Selection.from_action(model_admin, request, queryset)
+        else:
+            selection = Selection.for_objects(model_admin, list(queryset))
+    check_limits(user, queryset.count())
+    return start_job(
+        AIJobHandler,
+        user=user,
+        model=model_admin.model,
+        target=selection.to_dict(),
+        params={
+            "action": resolved.name,
+            "description": resolved.get_description(),
+            "admin": model_admin.model._meta.label_lower,
+            "force": force,
+            "endpoint": endpoint,
+            "records_per_prompt": records_per_prompt,
+            "scope": scope or {},
+        },
+        description=f"{resolved.get_description()}: {model_admin.model._meta.verbose_name_plural}",
+    )
