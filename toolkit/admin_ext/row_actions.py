@@ -142,6 +142,14 @@ def action_description(entry: Any, opts: Any) -> str:
     return str(description) % model_format_dict(opts)
 
 
+#: Stands for a row's primary key while an action's URL is reversed once per page.
+_PK_MARKER = "toolkit-pk-marker"
+
+
+class _PkMarker:
+    pk = _PK_MARKER
+
+
 class RowActionsMixin(_ModelAdminBase):
     """ModelAdmin mixin: buttons on each changelist row, and change-form actions on
     Django 5.2. Part of :class:`~toolkit.admin_ext.BulkActionsMixin`."""
@@ -346,13 +354,25 @@ class RowActionsMixin(_ModelAdminBase):
     def _row_actions_column(self, request: HttpRequest) -> Callable[[models.Model], str]:
         query = request.GET.urlencode()
         as_links = bool(self.list_editable)
+        # Reversing a URL costs about 0.15 ms; a page of 100 rows with two buttons each
+        # would spend 30 ms on it. Reverse once per action with a marker for the pk.
+        url_templates: dict[str, tuple[str, str]] = {}
+
+        def url_for(obj: models.Model, name: str) -> str:
+            if name not in url_templates:
+                url = self.object_action_url(_PkMarker(), name, ROW, query)  # type: ignore[arg-type]
+                prefix, _marker, suffix = url.partition(_PK_MARKER)
+                url_templates[name] = (prefix, suffix) if _marker else ("", "")
+            prefix, suffix = url_templates[name]
+            if not prefix:
+                return self.object_action_url(obj, name, ROW, query)
+            return f"{prefix}{quote(obj.pk)}{suffix}"
 
         def row_actions(obj: models.Model) -> str:
             actions = self.get_row_actions(request, obj)
             items = []
             for action in actions:
-                url = self.object_action_url(obj, action.name, ROW, query)
-                items.append((url, action.name, action.label))
+                items.append((url_for(obj, action.name), action.name, action.label))
             if as_links:
                 html = format_html_join(
                     "",
