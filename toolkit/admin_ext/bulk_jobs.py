@@ -203,13 +203,16 @@ def log_summary(
     model: type[models.Model],
     object_repr: str,
     message: str | list[dict[str, Any]],
+    *,
+    action_flag: int | None = None,
 ) -> Any:
     """One LogEntry (``CHANGE``, no object) standing for work on many rows.
 
     ``object_repr`` says what and how many ("Mass update of 5,000 products"); ``message``
     is the change message, as text or in Django's JSON form. Used where logging row by
-    row would write thousands of entries: a large mass update, and the entry the action
-    safety net (:class:`ActionLogWatch`) writes for a changelist action.
+    row would write thousands of entries: a large mass update, an export or import, and
+    the entry the action safety net (:class:`ActionLogWatch`) writes for a changelist
+    action. ``action_flag`` defaults to ``CHANGE``.
     """
     from django.contrib.admin.models import CHANGE, LogEntry
     from django.contrib.contenttypes.models import ContentType
@@ -219,7 +222,7 @@ def log_summary(
         content_type_id=ContentType.objects.get_for_model(model, for_concrete_model=False).pk,
         object_id=None,
         object_repr=object_repr[:200],
-        action_flag=CHANGE,
+        action_flag=CHANGE if action_flag is None else action_flag,
         change_message=message if isinstance(message, str) else json.dumps(message),
     )
 

@@ -56,6 +56,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.fields import Field
 from import_export.resources import Resource
 
+from toolkit.admin_ext.bulk_jobs import log_summary
 from toolkit.admin_ext.selection import ChangelistJobHandler, start_changelist_job
 from toolkit.jobs import ChunkResult, JobHandler, register
 
@@ -542,21 +543,11 @@ def _log_summary(
     job: Job | None,
 ) -> None:
     """One admin LogEntry for an operation on many rows (export, import)."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     if user is None or not user.pk or model is None:
         return
     if job is not None:
         message += f" (job #{job.pk})"
-    LogEntry.objects.create(
-        user_id=user.pk,
-        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
-        object_id=None,
-        object_repr=object_repr[:200],
-        action_flag=action_flag,
-        change_message=message + ".",
-    )
+    log_summary(user.pk, model, object_repr, message + ".", action_flag=action_flag)
 
 
 def log_export(
