@@ -13,7 +13,13 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from toolkit.ai.client import AsyncClient, ChatRequest, Client, parse_json_answer
+from toolkit.ai.client import (
+    RESAMPLE_TEMPERATURE,
+    AsyncClient,
+    ChatRequest,
+    Client,
+    parse_json_answer,
+)
 from toolkit.ai.endpoints import EndpointConfig
 from toolkit.exceptions import (
     AIError,
@@ -906,3 +912,33 @@ def test_every_client_error_is_an_ai_error():
         ResponseTooLarge,
     ):
         assert issubclass(cls, AIError)
+
+
+def test_a_broken_answer_is_asked_for_once_more_and_the_second_one_counts(make_client):
+    client, script = make_client(ok("The summary is: {broken"), ok())
+    result = client.complete(MESSAGES, schema=SCHEMA)
+    assert result.data == ANSWER
+    assert result.attempts == 2
+    assert len(script.requests) == 2
+
+
+def test_the_second_ask_samples_when_the_first_was_greedy(make_client):
+    client, script = make_client(ok(json.dumps({"summary": 3})), ok(), options={"temperature": 0})
+    client.complete(MESSAGES, schema=SCHEMA)
+    first, second = script.bodies
+    assert first["temperature"] == 0
+    assert second["temperature"] == RESAMPLE_TEMPERATURE > 0
+
+
+def test_the_second_ask_keeps_a_temperature_the_site_chose(make_client):
+    client, script = make_client(ok("no json"), ok(), options={"temperature": 0.9})
+    client.complete(MESSAGES, schema=SCHEMA)
+    assert [body["temperature"] for body in script.bodies] == [0.9, 0.9]
+
+
+def test_two_broken_answers_fail_with_the_second_ones_reason(make_client):
+    client, script = make_client(ok("no json at all"), ok(json.dumps({"summary": 3})))
+    with pytest.raises(SchemaValidationError, match="does not match the schema") as excinfo:
+        client.complete(MESSAGES, schema=SCHEMA)
+    assert excinfo.value.attempts == 2
+    assert len(script.requests) == 2

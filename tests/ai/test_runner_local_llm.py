@@ -75,8 +75,11 @@ def test_real_summaries_and_flags_for_demo_products(catalog, local_llm_url):
     Product.objects.filter(pk=odd.pk).update(stock=-4, price=900)
     endpoint = gemma(local_llm_url)
 
-    summaries = run_action(SummarizeAction, source(), products[1:2], endpoint=endpoint)
-    assert summaries.ok == 1, summaries.errors
+    # A 270M model slips now and then, even after the client asks once more: of two
+    # records at least one gets a real summary, and a slip ends failed with its reason.
+    summaries = run_action(SummarizeAction, source(), products[1:3], endpoint=endpoint)
+    assert summaries.ok >= 1, summaries.errors
+    assert summaries.ok + summaries.failed == 2
     for insight in summaries.insights:
         if insight.status == "ok":
             assert insight.text.strip() and insight.tokens_in > 0 and insight.tokens_out > 0
@@ -91,8 +94,8 @@ def test_real_summaries_and_flags_for_demo_products(catalog, local_llm_url):
     assert insight.max_severity == "critical"
     assert insight.status == "ok" or insight.error
 
-    again = run_action(SummarizeAction, source(), products[1:2], endpoint=endpoint)
-    assert (again.sent, again.cached) == (0, 1)
+    again = run_action(SummarizeAction, source(), products[1:3], endpoint=endpoint)
+    assert again.cached == summaries.ok  # only the failed one, if any, is sent again
 
 
 def test_a_real_selection_digest(catalog, local_llm_url):

@@ -16,7 +16,9 @@ classes only perform its sends and sleeps):
    the prompt, and the first JSON object in the text is taken. The client remembers the
    step that worked, so later requests skip the ones that failed.
 2. The answer is parsed and validated against the schema
-   (:mod:`toolkit.ai.schema`).
+   (:mod:`toolkit.ai.schema`). An answer with no JSON object, or of the wrong shape, is
+   asked for once more (at :data:`RESAMPLE_TEMPERATURE` when the request said 0) before
+   it fails: small local models slip now and then where the next answer is fine.
 3. Retries, as openai-python does: up to ``MAX_RETRIES`` (default 2) after connection
    errors, timeouts, 408, 409, 429 and 5xx, waiting ``min(0.5 * 2**n, 8)`` seconds less
    up to 25 % jitter, or what ``retry-after-ms`` / ``Retry-After`` ask for, up to
@@ -89,6 +91,11 @@ logger = logging.getLogger("toolkit.ai.client")
 
 #: How the answer's structure is asked for, from the strictest to none at all.
 ResponseFormat = Literal["json_schema", "json_object_with_schema", "json_object", "text"]
+
+#: An answer that is no JSON, or JSON of the wrong shape, is asked for once more (small
+#: models slip now and then); a request sent with temperature 0 is sent again with this
+#: one, since greedy decoding would repeat the same answer.
+RESAMPLE_TEMPERATURE = 0.5
 _FORMATS: tuple[ResponseFormat, ...] = (
     "json_schema",
     "json_object_with_schema",
@@ -275,12 +282,19 @@ class _BaseClient:
     # -- building requests ------------------------------------------------------------
 
     def _build_body(
-        self, request: ChatRequest, fmt: ResponseFormat, max_tokens: int
+        self,
+        request: ChatRequest,
+        fmt: ResponseFormat,
+        max_tokens: int,
+        resample: bool = False,
     ) -> dict[str, Any]:
         messages = [dict(message) for message in request.messages]
         if self.endpoint.merge_system_prompt:
             messages = _merge_system_messages(messages)
         body: dict[str, Any] = {**self.endpoint.options, "model": self.endpoint.model}
+        if resample and body.get("temperature") == 0:
+            # Greedy decoding would give the same broken answer again.
+            body["temperature"] = RESAMPLE_TEMPERATURE
         # Ollama and the llama.cpp server read only max_tokens, not max_completion_tokens.
         body["max_tokens"] = max_tokens
         schema = request.schema
@@ -332,12 +346,13 @@ class _BaseClient:
         fmt_index = self._format_index if request.schema is not None else len(_FORMATS) - 1
         max_tokens = request.max_tokens or self.endpoint.max_tokens
         attempts = retries = 0
-        extended = False
+        extended = reasked = False
         usage = Usage()
         while True:
             fmt = _FORMATS[fmt_index]
             attempts += 1
-            reply = yield _Send(self._build_request(self._build_body(request, fmt, max_tokens)))
+            body = self._build_body(request, fmt, max_tokens, resample=reasked)
+            reply = yield _Send(self._build_request(body))
             error: EndpointError
             delay: float | None = None
             if isinstance(reply, _TooLarge):
@@ -402,7 +417,14 @@ class _BaseClient:
                         )
                     data = None
                     if request.schema is not None:
-                        data = self._parse_answer(text, request.schema, attempts)
+                        try:
+                            data = self._parse_answer(text, request.schema, attempts)
+                        except ResponseFormatError as exc:
+                            if reasked:
+                                raise
+                            reasked = True
+                            logger.info("%s Asking once more.", exc)
+                            continue
                         # Later requests start from the format that worked.
                         self._format_index = max(self._format_index, fmt_index)
                     return Completion(
