@@ -14,7 +14,16 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
+# The real local model's fixtures, shared by every directory (one server per session).
+from tests.local_llm import local_llm_url, local_model  # noqa: F401
+
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "local_llm: needs the real local model (the `local-llm` extra)"
+    )
 
 
 def pytest_report_header(config):

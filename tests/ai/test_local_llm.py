@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.ai.conftest import LOCAL_LLM_MODEL
+from tests.local_llm import LOCAL_LLM_MODEL
 from toolkit.ai.client import AsyncClient, ChatRequest, Client
 from toolkit.ai.endpoints import EndpointConfig
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.ai.conftest import LOCAL_LLM_SCRIPT, NEEDED_MODULES
+from tests.local_llm import LOCAL_LLM_SCRIPT, NEEDED_MODULES
 
 INSTALLED = all(importlib.util.find_spec(name) for name in NEEDED_MODULES)
 needs_extra = pytest.mark.skipif(

@@ -11,7 +11,7 @@ import pytest
 from django.db.models import F, Q
 
 from demo.catalog.models import Category, Product
-from tests.ai.conftest import LOCAL_LLM_MODEL
+from tests.local_llm import LOCAL_LLM_MODEL
 from toolkit.ai.actions import FlagAnomaliesAction, SummarizeAction, SummarizeSelectionAction
 from toolkit.ai.endpoints import EndpointConfig
 from toolkit.ai.models import Insight
