@@ -5,18 +5,23 @@ The job runs in this process (``run_job``) against the fault-injecting loopback 
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from datetime import timedelta
+
 import pytest
 from django.contrib import admin
 from django.test import Client as BrowserClient
 from django.test import RequestFactory
 
 from demo.catalog.models import Product
-from tests.ai.fault_server import FaultServer
+from tests.ai.fault_server import RECORD_ID, FaultServer
 from toolkit.ai.handlers import AIJobHandler, start_ai_job
 from toolkit.ai.models import Insight
 from toolkit.exceptions import AILimitExceeded
 from toolkit.jobs.models import Job, JobStatus
 from toolkit.jobs.runner import run_job
+from toolkit.jobs.tasks import resume_stale_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +126,98 @@ def test_cancel_takes_effect_between_chunks(catalog, superuser, llm, monkeypatch
     assert job.status == JobStatus.CANCELLED
     assert job.done == 3 and llm.requests == 3
     assert Insight.objects.filter(job_id=job.pk).count() == 3
+
+
+class WorkerKilled(BaseException):
+    """Stands for a worker killed mid-chunk: not an Exception, so nothing catches it."""
+
+
+@pytest.fixture
+def kill_before_commit(monkeypatch):
+    """``kill_before_commit(job, chunk)``: the worker running ``job`` dies in the
+    transaction of its chunk number ``chunk``, once: after prepare_chunk stored the
+    chunk's insights, before the chunk commits."""
+    original = AIJobHandler.process_chunk
+    doomed = {}
+
+    def process_then_die(self, job, objects):
+        result = original(self, job, objects)
+        if doomed.get(job.pk) == job.chunks:
+            del doomed[job.pk]
+            raise WorkerKilled
+        return result
+
+    monkeypatch.setattr(AIJobHandler, "process_chunk", process_then_die)
+    return lambda job, chunk: doomed.__setitem__(job.pk, chunk)
+
+
+def sent_ids(llm):
+    """The record id of every request the server received (one record per prompt)."""
+    ids = []
+    for body in llm.bodies:
+        text = "\n".join(str(message.get("content", "")) for message in body["messages"])
+        ids += [json.loads(match) for match in RECORD_ID.findall(text)]
+    return ids
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_worker_killed_before_the_chunk_commits_resumes_without_sending_twice(
+    catalog, superuser, llm, kill_before_commit, force
+):
+    """The answers a dead worker stored count for the resumed job as they ended (done,
+    failed, their tokens), not as "unchanged since the last run", and are not sent again."""
+    llm.script("ok", "ok", "ok", "server_error")  # the second chunk's first request fails
+    job = start(superuser, force=force)
+    kill_before_commit(job, 1)
+    with pytest.raises(WorkerKilled):
+        run_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING  # as a killed worker leaves it
+    assert (job.done, job.failed, job.chunks) == (3, 0, 1)
+    assert Insight.objects.filter(job_id=job.pk).count() == 6  # the second chunk's too
+
+    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+    job = finish(job)
+    assert job.status == JobStatus.DONE, job.error
+    assert (job.total, job.done, job.skipped, job.failed) == (7, 6, 0, 1)
+    assert job.stats == {"tokens_in": 6 * 42, "tokens_out": 6 * 7}
+    assert "6 products answered, 1 failed" in job.message
+    assert "unchanged" not in job.message
+    sent = sent_ids(llm)
+    assert llm.requests == len(sent) == 7
+    assert Counter(sent).most_common(1)[0][1] == 1, sent  # no record sent twice
+    assert Insight.objects.filter(job_id=job.pk).count() == 7
+
+
+def test_records_cached_from_an_earlier_job_stay_skipped_after_a_kill(
+    catalog, superuser, llm, kill_before_commit
+):
+    finish(start(superuser, n=4))  # answers the first chunk and one record of the second
+    job = start(superuser)
+    kill_before_commit(job, 1)
+    with pytest.raises(WorkerKilled):
+        run_job(job.pk)
+    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+    job = finish(job)
+    assert (job.done, job.skipped, job.failed) == (3, 4, 0)
+    assert llm.requests == 4 + 3
+
+
+def test_a_digest_stored_before_a_kill_is_not_asked_for_again(
+    catalog, superuser, llm, kill_before_commit
+):
+    llm.answer = {"summary": "All fine.", "highlights": ["cheap"]}
+    job = start(superuser, "summarize_selection")
+    kill_before_commit(job, 0)
+    with pytest.raises(WorkerKilled):
+        run_job(job.pk)
+    requests = llm.requests
+    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+    job = finish(job)
+    assert (job.status, job.done, job.failed) == (JobStatus.DONE, 7, 0)
+    assert llm.requests == requests
+    assert Insight.objects.filter(job_id=job.pk).count() == 1
+    assert job.stats["tokens_in"] == requests * 42
 
 
 def test_a_digest_job_stores_one_digest_insight(catalog, superuser, llm):

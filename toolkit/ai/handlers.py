@@ -8,6 +8,12 @@ counts: ``done`` records answered, ``skipped`` records whose insight was still v
 adds up the tokens. A failed record does not fail the job: run it again and only the
 failed ones are sent.
 
+The model is asked before a chunk's transaction opens, and each answer commits on its
+own. A worker killed after that and before the chunk commits leaves answers the job has
+not counted: the resumed run finds them by their ``job_id`` and counts them as they
+ended (done or failed, with their tokens) instead of sending those records again or
+calling them unchanged since an earlier run.
+
 Start one from an admin action with :func:`start_ai_job`. ``ToolkitConfig.ready()``
 imports this module when ``toolkit.jobs`` is installed, which registers the handler.
 """
@@ -19,12 +25,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from toolkit.admin_ext.selection import ChangelistJobHandler, Selection
 from toolkit.ai.actions import AIAction, resolve_action
+from toolkit.ai.models import Insight
 from toolkit.ai.runner import check_limits, run_action, run_digest
 from toolkit.ai.sources import AISource
 from toolkit.conf import conf
@@ -84,7 +92,8 @@ class AIJobHandler(ChangelistJobHandler):
         """Send the chunk's records before its transaction opens: the model takes
         seconds per record, and no lock may be held meanwhile (a cancel, or on SQLite
         every other write, would wait). Each request's insights commit on their own;
-        if the worker dies before the chunk does, the re-run finds them cached."""
+        if the worker dies before the chunk does, the re-run finds them as this job's
+        (:meth:`answered_earlier`) and counts them without sending them again."""
         self._prepared = (self._pks(chunk.objects), self.work(job, chunk.objects))
 
     def process_chunk(self, job: Job, objects: Any) -> ChunkResult:
@@ -112,9 +121,33 @@ class AIJobHandler(ChangelistJobHandler):
             return frozenset(str(pk) for pk in objects.values_list("pk", flat=True))
         return frozenset(str(obj.pk) for obj in objects)
 
+    def answered_earlier(self, job: Job, action: AIAction, objects: Any) -> dict[str, Insight]:
+        """The insights this job already stored for ``objects`` (by record id, the newest
+        of each; the digest's under ``""``), in one query.
+
+        Only a run that did not commit its chunk leaves any: a worker killed between
+        :meth:`prepare_chunk` and the chunk's commit, or a chunk whose records changed
+        in between. Their records are counted as those insights ended, never sent again.
+        """
+        insights = Insight.objects.filter(job_id=job.pk, action=action.name)
+        if action.per_record:
+            if isinstance(objects, QuerySet):
+                ids: Any = objects.order_by().values_list(Cast("pk", CharField()), flat=True)
+            else:
+                ids = [str(obj.pk) for obj in objects]
+            insights = insights.filter(object_id__in=ids)
+        return {insight.object_id: insight for insight in insights.order_by("created_at", "pk")}
+
     def work(self, job: Job, objects: Any) -> ChunkResult:
-        """Run the job's action over ``objects`` and count the outcome."""
+        """Run the job's action over ``objects`` and count the outcome (records this job
+        answered already, see :meth:`answered_earlier`, are counted, not sent)."""
         action = self.get_action(job)
+        earlier = self.answered_earlier(job, action, objects)
+        counted = _count(earlier.values())
+        if earlier:
+            objects = self._without(objects, earlier) if action.per_record else None
+            if objects is None:
+                return counted
         source = self.get_source(job)
         user = self.get_user(job)
         endpoint = job.params.get("endpoint") or None
@@ -149,11 +182,23 @@ class AIJobHandler(ChangelistJobHandler):
             on_progress=lambda report: self.beat(job),
         )
         return ChunkResult(
-            done=report.ok,
-            failed=report.failed,
+            done=counted.done + report.ok,
+            failed=counted.failed + report.failed,
             skipped=report.cached,
-            stats={"tokens_in": report.tokens_in, "tokens_out": report.tokens_out},
+            stats={
+                "tokens_in": counted.stats["tokens_in"] + report.tokens_in,
+                "tokens_out": counted.stats["tokens_out"] + report.tokens_out,
+            },
         )
+
+    @staticmethod
+    def _without(objects: Any, insights: dict[str, Insight]) -> Any:
+        """``objects`` but the records ``insights`` are about (``None`` if none is left)."""
+        if isinstance(objects, QuerySet):
+            pks = [pk for pk in objects.values_list("pk", flat=True) if str(pk) not in insights]
+            return objects.filter(pk__in=pks) if pks else None
+        left = [obj for obj in objects if str(obj.pk) not in insights]
+        return left or None
 
     def get_result_message(self, job: Job) -> str:
         noun = job.target_model._meta.verbose_name_plural if job.target_model else "records"
@@ -173,8 +218,6 @@ class AIJobHandler(ChangelistJobHandler):
 
     def get_result_url(self, job: Job) -> str | None:
         """The job's insights in the Insight admin, or the digest's page."""
-        from toolkit.ai.models import Insight
-
         digest = (
             Insight.objects.filter(job_id=job.pk, kind="digest").order_by("-pk").only("pk").first()
         )
@@ -184,6 +227,19 @@ class AIJobHandler(ChangelistJobHandler):
             return reverse("admin:toolkit_insight_changelist") + f"?job_id={job.pk}"
         except NoReverseMatch:  # no admin site registers the Insight admin
             return None
+
+
+def _count(insights: Any) -> ChunkResult:
+    """What ``insights`` (stored by a run that did not commit its chunk) count for."""
+    result = ChunkResult(stats={"tokens_in": 0, "tokens_out": 0})
+    for insight in insights:
+        if insight.is_ok:
+            result.done += insight.record_count
+        else:
+            result.failed += insight.record_count
+        result.stats["tokens_in"] += insight.tokens_in
+        result.stats["tokens_out"] += insight.tokens_out
+    return result
 
 
 def start_ai_job(
