@@ -2,7 +2,8 @@
 
 Django 6.0 ships the tasks framework as ``django.tasks``; on Django 5.2 the same API
 comes from the ``django-tasks`` backport (``django_tasks``). Import task machinery from
-here, never from either package directly.
+here, never from either package directly. Templates get what differs through the
+``toolkit_compat`` template tags (``toolkit/templatetags/toolkit_compat.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ HAS_BUILTIN_CSP = django.VERSION >= (6, 0)
 
 #: True where QuerySets have fetch modes (Django 6.1 and newer).
 HAS_FETCH_MODES = django.VERSION >= (6, 1)
+
+#: True where the admin's breadcrumbs are an ``<ol class="breadcrumbs">`` of ``<li>``
+#: items (Django 6.1 and newer); before, a ``<div class="breadcrumbs">`` of links joined
+#: by ``&rsaquo;``. The admin's CSS styles only the markup of its own version.
+HAS_LIST_BREADCRUMBS = django.VERSION >= (6, 1)
 
 #: The dotted name of the package that provides the tasks framework here.
 TASKS_MODULE = "django.tasks" if HAS_BUILTIN_TASKS else "django_tasks"
