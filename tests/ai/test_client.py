@@ -729,7 +729,9 @@ def test_complete_many_lets_bugs_propagate():
 
 
 def pool_sizes(client):
-    return [pool._transport._pool._max_connections for pool in client._pools]
+    return [
+        client._pool(slot)._transport._pool._max_connections for slot in range(len(client._pools))
+    ]
 
 
 def test_concurrency_argument_overrides_the_endpoint_and_sizes_the_connections():
@@ -740,6 +742,12 @@ def test_concurrency_argument_overrides_the_endpoint_and_sizes_the_connections()
     assert pool_sizes(client) == [1] * 150
     assert len({id(pool._transport._pool._ssl_context) for pool in client._pools}) == 1
     client.close()
+
+
+def test_slot_clients_are_made_when_first_taken():
+    client = Client(endpoint(), concurrency=150)
+    assert client._pools.count(None) == 150
+    client.close()  # closing a client that never sent closes nothing and raises nothing
 
 
 def test_a_light_load_reuses_the_same_slot_and_connection(make_client):
@@ -755,6 +763,8 @@ def test_a_light_load_reuses_the_same_slot_and_connection(make_client):
     for _ in range(5):
         client.complete(MESSAGES)
     assert taken == [0] * 5
+    # Only the slot that was used has a client (and a connection) of its own.
+    assert [slot for slot, pool in enumerate(client._pools) if pool is not None] == [0]
 
 
 # -- the async twin ---------------------------------------------------------------------

@@ -153,8 +153,16 @@ class AIAction:
         context = self.get_context(payloads, source, batch)
         return [
             {"role": "system", "content": self.get_system_prompt(source)},
-            {"role": "user", "content": render_prompt(self.prompt_template, source.model, context)},
+            {
+                "role": "user",
+                "content": self.render_template(self.prompt_template, source, context),
+            },
         ]
+
+    def render_template(self, name: str, source: AISource, context: dict[str, Any]) -> str:
+        """Render prompt template ``name`` for the source's model (its own template
+        first, see :mod:`toolkit.ai.prompts`), looked up once per source."""
+        return render_prompt(name, source.model, context, templates=source.prompt_templates)
 
     def get_system_prompt(self, source: AISource) -> str:
         """The system message: the same for every record of a model, so it is rendered
@@ -163,9 +171,9 @@ class AIAction:
         cache = source.system_prompts
         key = (type(self), self.system_template)
         if key not in cache:
-            cache[key] = render_prompt(
+            cache[key] = self.render_template(
                 self.system_template,
-                source.model,
+                source,
                 {"action": self, "fields": source.fields, "proposal_field": self.proposal_field},
             )
         return str(cache[key])
@@ -326,7 +334,7 @@ class SummarizeSelectionAction(AIAction):
             {"role": "system", "content": self.get_system_prompt(source)},
             {
                 "role": "user",
-                "content": render_prompt(self.combine_template, source.model, context),
+                "content": self.render_template(self.combine_template, source, context),
             },
         ]
 
@@ -336,7 +344,10 @@ class SummarizeSelectionAction(AIAction):
         context = {**self.get_context(payloads, source), "total": total}
         return [
             {"role": "system", "content": self.get_system_prompt(source)},
-            {"role": "user", "content": render_prompt(self.prompt_template, source.model, context)},
+            {
+                "role": "user",
+                "content": self.render_template(self.prompt_template, source, context),
+            },
         ]
 
     def handle_answer(

@@ -56,7 +56,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -243,6 +243,8 @@ class _BaseClient:
         self.concurrency = max(1, concurrency or self.endpoint.concurrency)
         # Index into _FORMATS of the strictest structured output the endpoint accepted.
         self._format_index = 0
+        # Parsed once: httpx parses a URL given as text on every request it builds.
+        self._url = httpx.URL(self.endpoint.chat_completions_url)
 
     def __repr__(self) -> str:
         return (
@@ -261,7 +263,9 @@ class _BaseClient:
         CPU than the rest of the request; and a pool above httpx's default of 100 needs
         its limits raised anyway, or the 101st request waits and may hit the pool
         timeout. Slots are taken from a LIFO stack, so a light load keeps reusing the
-        same warm connections.
+        same warm connections, and each slot's client is made when the slot is first
+        taken: a light load makes one or two, and a run of 150 at a time sends its first
+        request before the 150th client exists rather than after.
         """
         options: dict[str, Any] = {
             "timeout": httpx.Timeout(self.endpoint.timeout, connect=self.endpoint.connect_timeout),
@@ -668,10 +672,10 @@ class Client(_BaseClient):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         super().__init__(endpoint, concurrency=concurrency)
-        options = self._slot_options(transport is not None)
-        self._pools = [
-            httpx.Client(transport=transport, **options) for _ in range(self.concurrency)
-        ]
+        self._transport = transport
+        self._options = self._slot_options(transport is not None)
+        # Slot clients are made when their slot is first taken (see _slot_options).
+        self._pools: list[httpx.Client | None] = [None] * self.concurrency
         self._slots: queue.LifoQueue[int] = queue.LifoQueue()
         for slot in reversed(range(self.concurrency)):
             self._slots.put(slot)
@@ -684,7 +688,8 @@ class Client(_BaseClient):
 
     def close(self) -> None:
         for pool in self._pools:
-            pool.close()
+            if pool is not None:
+                pool.close()
 
     def complete(
         self,
@@ -723,19 +728,28 @@ class Client(_BaseClient):
         bug, a bad schema) propagates.
         """
         source = iter(requests)
+        # Finished requests land on a queue (a done-callback each), so waiting for the
+        # next costs the same with 150 in flight as with 1; ``wait(FIRST_COMPLETED)``
+        # instead walks every pending future on each call.
+        finished: queue.SimpleQueue[Future[Completion]] = queue.SimpleQueue()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="toolkit-ai") as pool:
             pending: dict[Future[Completion], ChatRequest] = {}
 
             def fill() -> None:
-                for request in source:
-                    pending[pool.submit(self.complete_request, request)] = request
-                    if len(pending) >= self.concurrency:
+                while len(pending) < self.concurrency:
+                    request = next(source, None)
+                    if request is None:
                         return
+                    future = pool.submit(self.complete_request, request)
+                    pending[future] = request
+                    future.add_done_callback(finished.put)
 
             try:
                 fill()
                 while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    done = [finished.get()]
+                    while not finished.empty():
+                        done.append(finished.get_nowait())
                     outcomes = [_outcome(pending.pop(future), future) for future in done]
                     # Refill before handing results out, so the caller's work on them
                     # overlaps with the next requests.
@@ -749,14 +763,20 @@ class Client(_BaseClient):
         time.sleep(seconds)
 
     def _build_request(self, body: dict[str, Any]) -> httpx.Request:
-        return self._pools[0].build_request(
-            "POST", self.endpoint.chat_completions_url, json=body, headers=self._headers()
-        )
+        return self._pool(0).build_request("POST", self._url, json=body, headers=self._headers())
+
+    def _pool(self, slot: int) -> httpx.Client:
+        # Only the thread holding ``slot`` (or slot 0, which is never closed before the
+        # client is) gets here for it, so no lock is needed.
+        pool = self._pools[slot]
+        if pool is None:
+            pool = self._pools[slot] = httpx.Client(transport=self._transport, **self._options)
+        return pool
 
     def _send(self, request: httpx.Request) -> _Reply:
         slot = self._slots.get()
         try:
-            return self._read(self._pools[slot], request)
+            return self._read(self._pool(slot), request)
         finally:
             self._slots.put(slot)
 
@@ -801,10 +821,10 @@ class AsyncClient(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         super().__init__(endpoint, concurrency=concurrency)
-        options = self._slot_options(transport is not None)
-        self._pools = [
-            httpx.AsyncClient(transport=transport, **options) for _ in range(self.concurrency)
-        ]
+        self._transport = transport
+        self._options = self._slot_options(transport is not None)
+        # Slot clients are made when their slot is first taken (see _slot_options).
+        self._pools: list[httpx.AsyncClient | None] = [None] * self.concurrency
         self._slots: asyncio.LifoQueue[int] = asyncio.LifoQueue()
         for slot in reversed(range(self.concurrency)):
             self._slots.put_nowait(slot)
@@ -817,7 +837,8 @@ class AsyncClient(_BaseClient):
 
     async def aclose(self) -> None:
         for pool in self._pools:
-            await pool.aclose()
+            if pool is not None:
+                await pool.aclose()
 
     async def complete(
         self,
@@ -858,6 +879,9 @@ class AsyncClient(_BaseClient):
         the iterator early cancels the requests still in flight.
         """
         pending: dict[asyncio.Future[Completion], ChatRequest] = {}
+        # As in Client.complete_many: finished tasks land on a queue, so waiting for the
+        # next does not walk every pending task.
+        finished: asyncio.Queue[asyncio.Future[Completion]] = asyncio.Queue()
         source = _aiter(requests)
         exhausted = False
 
@@ -869,12 +893,16 @@ class AsyncClient(_BaseClient):
                 except StopAsyncIteration:
                     exhausted = True
                     return
-                pending[asyncio.ensure_future(self.complete_request(request))] = request
+                task = asyncio.ensure_future(self.complete_request(request))
+                pending[task] = request
+                task.add_done_callback(finished.put_nowait)
 
         try:
             await fill()
             while pending:
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                done = [await finished.get()]
+                while not finished.empty():
+                    done.append(finished.get_nowait())
                 outcomes = [_outcome(pending.pop(task), task) for task in done]
                 await fill()
                 for outcome in outcomes:
@@ -889,15 +917,19 @@ class AsyncClient(_BaseClient):
         await asyncio.sleep(seconds)
 
     def _build_request(self, body: dict[str, Any]) -> httpx.Request:
-        return self._pools[0].build_request(
-            "POST", self.endpoint.chat_completions_url, json=body, headers=self._headers()
-        )
+        return self._pool(0).build_request("POST", self._url, json=body, headers=self._headers())
+
+    def _pool(self, slot: int) -> httpx.AsyncClient:
+        pool = self._pools[slot]
+        if pool is None:
+            pool = self._pools[slot] = httpx.AsyncClient(transport=self._transport, **self._options)
+        return pool
 
     async def _send(self, request: httpx.Request) -> _Reply:
         slot = await self._slots.get()
         try:
             async with asyncio.timeout(self._attempt_budget):
-                return await self._read(self._pools[slot], request)
+                return await self._read(self._pool(slot), request)
         except TimeoutError:
             return httpx.ReadTimeout("answer took too long", request=request)
         finally:

@@ -38,16 +38,33 @@ def template_names(name: str, model: type[models.Model] | None) -> list[str]:
     return names
 
 
-def render_prompt(name: str, model: type[models.Model] | None, context: Mapping[str, Any]) -> str:
-    """Render prompt ``name`` for ``model`` (see :func:`template_names`)."""
+def render_prompt(
+    name: str,
+    model: type[models.Model] | None,
+    context: Mapping[str, Any],
+    *,
+    templates: dict[Any, Any] | None = None,
+) -> str:
+    """Render prompt ``name`` for ``model`` (see :func:`template_names`).
+
+    ``templates`` caches the template chosen for each (name, model): an
+    :class:`~toolkit.ai.sources.AISource` keeps one for its run, so a thousand records
+    look their template up once. Each lookup that misses the model's own template
+    raises and catches ``TemplateDoesNotExist``, which cost a quarter of rendering.
+    """
     base: dict[str, Any] = {}
     if model is not None:
         base = {
             "model_name": str(model._meta.verbose_name),
             "model_name_plural": str(model._meta.verbose_name_plural),
         }
-    template = select_template(template_names(name, model))
-    return template.render({**base, **context}).strip()
+    key = (name, model)
+    template = templates.get(key) if templates is not None else None
+    if template is None:
+        template = select_template(template_names(name, model))
+        if templates is not None:
+            templates[key] = template
+    return str(template.render({**base, **context})).strip()
 
 
 def hash_json(value: Any) -> str:

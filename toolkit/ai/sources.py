@@ -49,7 +49,12 @@ BATCH_SIZE = 200
 
 def redact_text(text: str) -> str:
     """``text`` with e-mail addresses and phone numbers replaced by placeholders."""
-    text = EMAIL.sub("[email]", text)
+    # Each pattern costs a scan of the text; most values hold no "@" and (in ASCII,
+    # where counting digits is cheap) too few digits for a phone number.
+    if "@" in text:
+        text = EMAIL.sub("[email]", text)
+    if text.isascii() and sum(map(text.count, "0123456789")) < _PHONE_DIGITS[0]:
+        return text
 
     def phone(match: re.Match[str]) -> str:
         digits = sum(ch.isdigit() for ch in match.group())
@@ -115,6 +120,10 @@ class AISource:
     max_input_chars: int = 0
     #: Rendered system prompts, by action: the same for every record of the model.
     system_prompts: dict[Any, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    #: Prompt templates chosen so far (see :func:`toolkit.ai.prompts.render_prompt`).
+    prompt_templates: dict[Any, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
