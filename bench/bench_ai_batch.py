@@ -11,8 +11,11 @@ and all, as a person runs it) over ``--records`` products:
    concurrency`` (median of 3; target: within 1.10x), failed records (target: 0, so no pool timeout
    hid in them; the endpoint has MAX_RETRIES 0, so no retry hides one either) and the
    most requests the server answered at once;
-   beside the blocking client alone (``complete_many``, as bench_ai_client.py) on the
-   same server at the same moment, which shows what the machine's load allows;
+   beside the blocking client alone (``complete_many`` with the same read-ahead, as
+   bench_ai_client.py) on the same server at the same moment, which shows what the
+   machine's load allows; and the CPU seconds of the command and of the server, with
+   the floor they set: the command's threads share one interpreter lock, so its CPU
+   seconds are a wall time it cannot go below, nor below all CPU over the cores;
 2. the same command again, without ``--force``: requests the server saw (target: 0,
    every record's answer is cached by its input hash);
 3. ``--records-per-prompt 5`` with ``--force``: requests (target: N/5);
@@ -137,6 +140,7 @@ def timed(url: str, n: int) -> bool:
                 f"   command / client alone: {result['wall'] / client_wall:.2f}x "
                 f"(walls: command {command_walls}; client {client_walls})"
             )
+            print("   " + cpu_bound(result, ideal))
             errors = [e for run in runs for e in run["errors"]]
             if errors:
                 print("   errors:", "; ".join(errors[:3]))
@@ -205,6 +209,22 @@ def streaming(url: str, stream: int) -> bool:
     return failed
 
 
+def cpu_bound(result: dict[str, Any], ideal: float) -> str:
+    """Where the run's wall time is bound: the command's one interpreter (its threads
+    share one GIL, so its CPU seconds are a floor), the machine's cores (command, fault
+    server and PostgreSQL together), or neither."""
+    cpu, server_cpu = result["cpu"], result["server_cpu"]
+    cores = os.cpu_count() or 1
+    floor = max(cpu, (cpu + server_cpu) / cores)
+    bound = "CPU-bound" if floor > ideal * TARGET_RATIO else "not CPU-bound"
+    return (
+        f"CPU: command {cpu:.2f} s ({1000 * cpu / max(result['requests'], 1):.2f} ms a "
+        f"request; its threads share one interpreter lock, so it needs at least that long), "
+        f"fault server {server_cpu:.2f} s, on {cores} cores: floor {floor:.2f} s = "
+        f"{floor / ideal:.2f}x the ideal ({bound})"
+    )
+
+
 def show(name: str, result: dict[str, Any], ideal: float | None, ok: bool) -> None:
     ideal_text = f"{ideal:>8.2f}s" if ideal else f"{'':>9}"
     ratio_text = f"{result['wall'] / ideal:>7.2f}x" if ideal else f"{'':>8}"
@@ -218,13 +238,14 @@ def show(name: str, result: dict[str, Any], ideal: float | None, ok: bool) -> No
 
 def timed_run(server: str, url: str, args: list[str]) -> dict[str, Any] | None:
     """Run the command in a child; add what the server saw (requests, peak in flight)."""
-    httpx.get(f"{server}/_stats?reset=1", timeout=5)
+    before = httpx.get(f"{server}/_stats?reset=1", timeout=5).json()
     result = run_child({"task": "run", "db": url, "server": server, "args": args})
     if result is None:
         return None
     stats = httpx.get(f"{server}/_stats", timeout=5).json()
     result["requests"] = stats["requests"]
     result["peak_in_flight"] = stats["peak_in_flight"]
+    result["server_cpu"] = stats["cpu"] - before["cpu"]
     return result
 
 
@@ -337,7 +358,9 @@ def client_alone(server: str, count: int, concurrency: int) -> int:
     )
     started = time.perf_counter()
     with Client(endpoint) as client:
-        errors = sum(not outcome.ok for outcome in client.complete_many(requests))
+        # Read ahead as run_action does, so the comparison is like for like.
+        outcomes = client.complete_many(requests, read_ahead=concurrency)
+        errors = sum(not outcome.ok for outcome in outcomes)
     print(json.dumps({"wall": time.perf_counter() - started, "errors": errors}))
     return 0
 
@@ -397,6 +420,7 @@ def run_command(spec: dict[str, Any]) -> int:
     status = 0
     with override_settings(TOOLKIT_AI={"bench": endpoint}):
         started = time.perf_counter()
+        cpu_started = time.process_time()
         try:
             call_command(
                 "ai_summarize",
@@ -411,6 +435,7 @@ def run_command(spec: dict[str, Any]) -> int:
             status = exc.returncode
             err.write(str(exc))
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
     text = out.getvalue()
     totals = re.search(r"([\d,]+) failed;", text)
     errors = [line.strip() for line in err.getvalue().splitlines() if " x " in line]
@@ -418,6 +443,7 @@ def run_command(spec: dict[str, Any]) -> int:
         json.dumps(
             {
                 "wall": wall,
+                "cpu": cpu,
                 "exit": status,
                 "failed": int(totals.group(1).replace(",", "")) if totals else -1,
                 "errors": errors,

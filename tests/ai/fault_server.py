@@ -147,6 +147,9 @@ class FaultServer:
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,
                 "served": dict(self.served),
+                # CPU seconds of the whole server process so far (for a benchmark
+                # that runs it in a process of its own).
+                "cpu": time.process_time(),
             }
         if reset:
             self.reset_counters()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
+import ssl
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -744,6 +746,20 @@ def test_concurrency_argument_overrides_the_endpoint_and_sizes_the_connections()
     client.close()
 
 
+def test_only_an_https_endpoint_loads_the_ca_certificates():
+    def context(base_url):
+        client = Client(endpoint(base_url=base_url))
+        ssl_context = client._pool(0)._transport._pool._ssl_context
+        client.close()
+        return ssl_context
+
+    assert context("https://api.example.com/v1").cert_store_stats()["x509_ca"] > 0
+    plain = context("http://127.0.0.1:8001/v1")
+    # No certificate at all: TLS to a plain-http endpoint fails instead of going unverified.
+    assert plain.cert_store_stats()["x509_ca"] == 0
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+
+
 def test_slot_clients_are_made_when_first_taken():
     client = Client(endpoint(), concurrency=150)
     assert client._pools.count(None) == 150
@@ -952,3 +968,93 @@ def test_two_broken_answers_fail_with_the_second_ones_reason(make_client):
         client.complete(MESSAGES, schema=SCHEMA)
     assert excinfo.value.attempts == 2
     assert len(script.requests) == 2
+
+
+def test_a_gzip_encoded_answer_is_decoded(make_client):
+    body = gzip.compress(json.dumps(completion(json.dumps(ANSWER))).encode())
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    client, _ = make_client(httpx.Response(200, content=body, headers=headers))
+    assert client.complete(MESSAGES, schema=SCHEMA).data == ANSWER
+
+
+# 3 in flight; the first outcomes come in a batch of 1 to 3, each replaced at once. Then
+# without read-ahead nothing more is sent while the caller is busy (3 to 6 in all); with
+# 4 read ahead the threads go on through the queue (8 to 10).
+@pytest.mark.parametrize("read_ahead, sent_meanwhile", [(0, range(3, 7)), (4, range(8, 11))])
+def test_complete_many_reads_ahead_so_threads_need_not_wait_for_the_caller(
+    read_ahead, sent_meanwhile
+):
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        time.sleep(0.005)
+        return ok()
+
+    client = Client(endpoint(concurrency=3), transport=httpx.MockTransport(handler))
+    seen = []
+    for outcome in client.complete_many(
+        (ChatRequest(MESSAGES, key=i) for i in range(30)), read_ahead=read_ahead
+    ):
+        if not seen:
+            # A slow caller: meanwhile the threads go on with what was read ahead.
+            time.sleep(0.2)
+            seen_sent = len(sent)
+        seen.append(outcome)
+    client.close()
+    assert len(seen) == 30
+    # Without read-ahead the threads wait for the caller to hand them the next request.
+    assert seen_sent in sent_meanwhile
+
+
+@pytest.mark.parametrize("read_ahead", [0, 10])
+def test_should_stop_sends_nothing_more_and_drops_what_is_queued(read_ahead):
+    sent = []
+    stop = threading.Event()
+
+    def handler(request):
+        sent.append(request)
+        time.sleep(0.01)
+        return ok()
+
+    client = Client(endpoint(concurrency=2), transport=httpx.MockTransport(handler))
+    outcomes = []
+    requests = (ChatRequest(MESSAGES, key=i) for i in range(100))
+    for outcome in client.complete_many(requests, read_ahead=read_ahead, should_stop=stop.is_set):
+        outcomes.append(outcome)
+        if len(outcomes) == 4:
+            stop.set()
+    client.close()
+    # What was in flight when the stop came finished (with the rest of the batch of
+    # outcomes it came in: at most two at a time); nothing queued was sent.
+    assert 4 <= len(outcomes) <= 4 + 1 + 2
+    assert len(sent) == len(outcomes)
+    assert all(outcome.ok for outcome in outcomes)
+
+
+def test_async_should_stop_sends_nothing_more():
+    sent = []
+    stop = threading.Event()
+
+    async def handler(request):
+        sent.append(request)
+        await asyncio.sleep(0.01)
+        return ok()
+
+    async def main():
+        outcomes = []
+        async with AsyncClient(
+            endpoint(concurrency=2), transport=httpx.MockTransport(handler)
+        ) as client:
+            requests = (ChatRequest(MESSAGES, key=i) for i in range(100))
+            async for outcome in client.complete_many(
+                requests, read_ahead=10, should_stop=stop.is_set
+            ):
+                outcomes.append(outcome)
+                if len(outcomes) == 3:
+                    stop.set()
+        return outcomes
+
+    outcomes = asyncio.run(main())
+    assert 3 <= len(outcomes) <= 3 + 1 + 2
+    assert len(sent) == len(outcomes)

@@ -260,3 +260,18 @@ def test_concurrency_above_httpx_default_pool_keeps_every_request_in_flight(driv
     assert [o.error for o in outcomes if not o.ok] == []
     assert server.requests == count  # no retries: no pool timeouts
     assert server.peak_in_flight == count  # one round, not a second for the last 20
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_a_proxy_named_by_the_environment_carries_the_requests(server, driver, monkeypatch):
+    # The fault server answers the proxied request itself, as a proxy passing it on
+    # would; the endpoint's own host does not even resolve.
+    monkeypatch.setenv("HTTP_PROXY", server.url.removesuffix("/v1"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    config = endpoint(server, base_url="http://llm.invalid/v1", max_retries=0)
+
+    result, _ = complete(driver, config)
+
+    assert result.data == server.answer
+    assert server.requests == 1

@@ -175,6 +175,15 @@ def test_k_records_per_prompt_make_n_over_k_requests(catalog):
     assert sum(i.tokens_in for i in report.insights) == 200
 
 
+def test_records_per_prompt_packs_across_the_batches_records_are_read_in(catalog):
+    llm = FakeLLM(lambda body, ids: {"records": [{"id": pk, "summary": "ok"} for pk in ids]})
+    items = Product.objects.order_by("pk")[:60]
+    # 60 records are read in batches of 12 and 48: 7 divides neither.
+    report = run_action(SummarizeAction, source(), items, client=llm.client(), records_per_prompt=7)
+    assert (report.requests, llm.requests, report.ok) == (9, 9, 60)
+    assert {i.object_id for i in report.insights} == {str(p.pk) for p in items}
+
+
 def test_a_record_left_out_of_a_batch_answer_fails_alone(catalog):
     llm = FakeLLM(lambda body, ids: {"records": [{"id": pk, "summary": "ok"} for pk in ids[1:]]})
     items = products(3)

@@ -54,6 +54,8 @@ __all__ = [
 
 #: Characters per token, for estimates (English text and JSON average about 4).
 CHARS_PER_TOKEN = 4
+#: Records of the first batch a run reads (then 4x that, up to ``BATCH_SIZE``).
+FIRST_BATCH_SIZE = 12
 #: Stored answers are written at least this often (seconds), or per ``concurrency``.
 FLUSH_SECONDS = 0.25
 #: Errors kept on a report; the insights keep every one.
@@ -177,13 +179,18 @@ def _walk(queryset: models.QuerySet[Any]) -> Iterator[Any]:
         last = pks[-1]
 
 
-def _batches(pks: Iterator[Any], size: int) -> Iterator[list[Any]]:
+def _batches(pks: Iterator[Any], size: int, start: int | None = None) -> Iterator[list[Any]]:
+    """``pks`` in lists of ``size``; with ``start``, the first lists are smaller (``start``,
+    then four times that, ... up to ``size``), so work on the first records can begin
+    before a whole batch is read."""
     batch: list[Any] = []
+    limit = min(start or size, size)
     for pk in pks:
         batch.append(pk)
-        if len(batch) >= size:
+        if len(batch) >= limit:
             yield batch
             batch = []
+            limit = min(limit * 4, size)
     if batch:
         yield batch
 
@@ -341,7 +348,17 @@ def run_action(
             report.insights.append(insight)
 
     def units() -> Iterator[_Unit]:
-        for batch in _batches(pks, BATCH_SIZE):
+        # A group of records for one prompt may span batches, so k records per prompt
+        # make N/k requests whatever the batch sizes.
+        group: list[RecordPayload] = []
+        group_messages: list[dict[str, Any]] = []
+
+        def unit() -> _Unit:
+            return _Unit(group, group_messages, {p.pk: hash_of[p.pk] for p in group}, batch_mode)
+
+        hash_of: dict[str, str] = {}
+        # A small first batch: the first request goes out before 200 records are read.
+        for batch in _batches(pks, BATCH_SIZE, start=FIRST_BATCH_SIZE):
             payloads = source.payloads_for_pks(batch)
             facts = findings(action, source, batch, statistics)
             hashes: dict[str, str] = {}
@@ -359,8 +376,8 @@ def run_action(
                 ).order_by("created_at", "pk"):
                     if hashes.get(insight.object_id) == insight.input_hash:
                         cached[insight.object_id] = insight
-            group: list[RecordPayload] = []
-            group_messages: list[dict[str, Any]] = []
+            # The hashes of the records still waiting in ``group`` and of this batch.
+            hash_of = {**{p.pk: hash_of[p.pk] for p in group}, **hashes}
             for payload in payloads:
                 if payload.pk in cached:
                     report.cached += 1
@@ -387,23 +404,35 @@ def run_action(
                         if messages_chars(messages) <= source.max_input_chars:
                             group, group_messages = candidate, messages
                             continue
-                    yield _Unit(group, group_messages, hashes, batch_mode)
+                    yield unit()
                 group, group_messages = [payload], alone
                 if len(group) >= records_per_prompt:
-                    yield _Unit(group, group_messages, hashes, batch_mode)
+                    yield unit()
                     group = []
-            if group:
-                yield _Unit(group, group_messages, hashes, batch_mode)
+        if group:
+            yield unit()
 
-    def requests() -> Iterator[ChatRequest]:
+    def dry_requests() -> None:
         for unit in units():
             if should_stop is not None and should_stop():
                 report.stopped = True
                 return
             report.requests += 1
             report.characters += messages_chars(unit.messages)
-            if dry_run:
-                continue
+
+    if dry_run:
+        dry_requests()
+        return report
+
+    # Requests are counted as they are answered (or fail): read-ahead requests that a
+    # stop keeps from being sent are not.
+    yielded = 0
+    exhausted = False
+
+    def requests() -> Iterator[ChatRequest]:
+        nonlocal yielded, exhausted
+        for unit in units():
+            yielded += 1
             yield ChatRequest(
                 unit.messages,
                 schema=schema,
@@ -415,11 +444,7 @@ def run_action(
                 ),
                 key=unit,
             )
-
-    if dry_run:
-        for _ in requests():
-            pass
-        return report
+        exhausted = True
 
     own_client = client is None
     client = client or Client(config, concurrency=concurrency)
@@ -446,7 +471,11 @@ def run_action(
             on_progress(report)
 
     try:
-        for outcome in client.complete_many(requests()):
+        # Twice the concurrency is read ahead, so a thread that finishes starts its next
+        # request while this thread stores answers or reads the next batch of records.
+        for outcome in client.complete_many(
+            requests(), read_ahead=client.concurrency, should_stop=should_stop
+        ):
             pending += _build(outcome, action, source, report, new_insight)
             pending_requests += 1
             if (
@@ -461,6 +490,9 @@ def run_action(
         finally:
             if own_client:
                 client.close()
+    report.stopped = yielded > report.requests or (
+        not exhausted and should_stop is not None and should_stop()
+    )
     return report
 
 
@@ -489,6 +521,8 @@ def _build(
     unit: _Unit = outcome.request.key
     count = len(unit.payloads)
     report.sent += count
+    report.requests += 1
+    report.characters += messages_chars(unit.messages)
     completion = outcome.completion
     store_prompt = conf.AI_STORE_PROMPTS
     prompt_hash = hash_json(unit.messages)
