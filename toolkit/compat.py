@@ -9,6 +9,7 @@ here, never from either package directly. Templates get what differs through the
 from __future__ import annotations
 
 import importlib
+import inspect
 from types import ModuleType
 from typing import Any
 
@@ -51,3 +52,13 @@ def fetch_peers(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     if not HAS_FETCH_MODES:
         return queryset
     return queryset.fetch_mode(models.FETCH_PEERS)  # type: ignore[attr-defined,unused-ignore]
+
+
+def inclusion_admin_node(name: str, parser: Any, token: Any, **kwargs: Any) -> Any:
+    """Django's ``InclusionAdminNode`` (a tag whose template an app or model may
+    override). On Django 6.1 it takes the tag's ``name`` first; on 5.2 it does not."""
+    from django.contrib.admin.templatetags.base import InclusionAdminNode
+
+    if "name" in inspect.signature(InclusionAdminNode.__init__).parameters:
+        return InclusionAdminNode(name, parser, token, **kwargs)
+    return InclusionAdminNode(parser, token, **kwargs)

@@ -13,7 +13,6 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.admin.templatetags.admin_list import result_list
 from django.contrib.admin.utils import display_for_field
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
@@ -23,6 +22,7 @@ from django.utils import formats
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.admin_ext.rows import result_list
 from toolkit.exceptions import ToolkitConfigurationError
 
 if TYPE_CHECKING:
@@ -164,8 +164,9 @@ class ChangeListTotals:
 
     @cached_property
     def result_list(self) -> dict[str, Any]:
-        """The context Django's ``{% result_list %}`` tag would render, for a table
-        that also carries the totals row."""
+        """The context Django's ``{% result_list %}`` tag would render (with the
+        toolkit's rows, :mod:`toolkit.admin_ext.rows`), for a table that also carries
+        the totals row."""
         return result_list(self.cl)
 
 
