@@ -39,7 +39,9 @@ def changelist(admin_site, model, superuser, query=""):
     request = RequestFactory().get(f"/rows/{model._meta.app_label}/?{query}")
     request.user = superuser
     model_admin = admin_site._registry[model]
-    return model_admin.get_changelist_instance(request)
+    cl = model_admin.get_changelist_instance(request)
+    cl.formset = None  # as changelist_view sets it, without list_editable
+    return cl
 
 
 def django_rows(cl):

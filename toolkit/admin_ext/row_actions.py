@@ -38,6 +38,7 @@ buttons among the change form's object tools, posting to
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,8 +62,9 @@ from django.http import (
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape
 from django.utils.inspect import get_func_args
+from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +138,22 @@ def _action_func(entry: Any) -> Any:
     return entry[0] if isinstance(entry, tuple) else entry.func
 
 
+def _takes_object(check: Callable[..., Any]) -> bool:
+    """Whether a ``has_<x>_permission`` method takes ``obj`` (reading its signature
+    once per method, not once per row)."""
+    func = getattr(check, "__func__", check)
+    try:
+        return bool(_TAKES_OBJECT[func])
+    except KeyError:
+        takes = _TAKES_OBJECT[func] = len(get_func_args(check)) >= 2
+        return takes
+    except TypeError:  # not hashable
+        return len(get_func_args(check)) >= 2
+
+
+_TAKES_OBJECT: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 def action_description(entry: Any, opts: Any) -> str:
     """The description of a ``get_actions()`` entry (a tuple before Django 6.1, an
     ``Action`` since), with ``%(verbose_name_plural)s`` filled in as Django does."""
@@ -192,7 +210,12 @@ class RowActionsMixin(_ModelAdminBase):
         when neither exists."""
         actions = self._actions_at(request, ROW)
         if name in actions:
-            return self._object_action(name, _action_func(actions[name]), actions[name])
+            # The same for every row of the page: made once a request.
+            made = request.__dict__.setdefault("_toolkit_row_object_actions", {})
+            key = (id(self), name)
+            if key not in made:
+                made[key] = self._object_action(name, _action_func(actions[name]), actions[name])
+            return made[key]
         method = getattr(type(self), name, None)
         if callable(method) and getattr(method, "toolkit_object_action", False):
             return ObjectAction(
@@ -216,7 +239,7 @@ class RowActionsMixin(_ModelAdminBase):
             check = getattr(self, f"has_{permission}_permission", None)
             if check is None:
                 return False
-            allowed = check(request, obj) if len(get_func_args(check)) >= 2 else check(request)
+            allowed = check(request, obj) if _takes_object(check) else check(request)
             if not allowed:
                 return False
         return True
@@ -357,25 +380,29 @@ class RowActionsMixin(_ModelAdminBase):
                 )
             return builders[name](obj.pk)
 
+        # Each action's name and label, escaped once a page.
+        escaped: dict[tuple[str, str], tuple[str, str]] = {}
+
         def row_actions(obj: models.Model) -> str:
-            actions = self.get_row_actions(request, obj)
-            items = []
-            for action in actions:
-                items.append((url_for(obj, action.name), action.name, action.label))
-            if as_links:
-                html = format_html_join(
-                    "",
-                    '<a class="button toolkit-row-action" href="{}">{}</a>',
-                    ((url, label) for url, _name, label in items),
-                )
-            else:
-                html = format_html_join(
-                    "",
-                    '<button type="submit" class="button toolkit-row-action" formaction="{}" '
-                    'formmethod="post" formnovalidate name="_row_action" value="{}">{}</button>',
-                    items,
-                )
-            return format_html('<span class="toolkit-row-actions">{}</span>', html)
+            buttons = []
+            for action in self.get_row_actions(request, obj):
+                key = (action.name, action.label)
+                if key not in escaped:
+                    escaped[key] = (
+                        conditional_escape(action.name),
+                        conditional_escape(action.label),
+                    )
+                name, label = escaped[key]
+                url = conditional_escape(url_for(obj, action.name))
+                if as_links:
+                    buttons.append(f'<a class="button toolkit-row-action" href="{url}">{label}</a>')
+                else:
+                    buttons.append(
+                        '<button type="submit" class="button toolkit-row-action" '
+                        f'formaction="{url}" formmethod="post" formnovalidate '
+                        f'name="_row_action" value="{name}">{label}</button>'
+                    )
+            return SafeString(f'<span class="toolkit-row-actions">{"".join(buttons)}</span>')
 
         row_actions.short_description = self.row_actions_label  # type: ignore[attr-defined]
         #: Not data: exports leave this column out.

@@ -91,7 +91,7 @@ def renders_fast(cl: Any) -> bool:
     ``get_fast_result_rows()`` says so, without a formset, on a verified Django."""
     return (
         _DJANGO in VERIFIED_DJANGO
-        and not cl.formset
+        and not getattr(cl, "formset", None)
         and getattr(cl, "fast_result_rows", False) is True
     )
 
