@@ -104,6 +104,12 @@ def think_range(raw: str) -> tuple[float, float]:
     return bounds
 
 
+def worker_label(args: argparse.Namespace) -> str:
+    if args.threads > 1:
+        return f"{args.workers} gthread workers of {args.threads} threads"
+    return f"{args.workers} sync workers"
+
+
 def think_label(think: tuple[float, float]) -> str:
     low, high = think
     if high == 0:
@@ -141,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the load")
     parser.add_argument("--products", type=int, default=1_000_000, metavar="N")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (above 1: the gthread worker)",
+    )
     parser.add_argument(
         "--max-requests", type=int, default=200_000, metavar="N", help="stop after N requests"
     )
@@ -188,13 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     server: subprocess.Popen[bytes] | None = None
     try:
-        server = start_gunicorn(port, args.workers, environment)
+        server = start_gunicorn(port, args.workers, args.threads, environment)
         base_url = f"http://127.0.0.1:{port}"
         warm_up(base_url, session_keys[0], pks)
         load_before = os.getloadavg()[0]
         print(
             f"Load: {args.users} users for {args.seconds:g} s, {think_label(args.think)}, "
-            f"gunicorn {args.workers} sync workers, DEBUG=false; load average before "
+            f"gunicorn {worker_label(args)}, DEBUG=false; load average before "
             f"{load_before:.2f} on {os.cpu_count()} CPUs",
             flush=True,
         )
@@ -373,14 +385,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(port: int, workers: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    port: int, workers: int, threads: int, environment: dict[str, str]
+) -> subprocess.Popen[bytes]:
     LOG_PATH.parent.mkdir(exist_ok=True)
     command = [
         sys.executable, "-m", "gunicorn", "demo.wsgi",
-        "-w", str(workers), "-b", f"127.0.0.1:{port}",
+        "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
         "--graceful-timeout", "10", "--error-logfile", str(LOG_PATH),
     ]  # fmt: skip
-    print(f"starting: gunicorn demo.wsgi -w {workers} -b 127.0.0.1:{port}", flush=True)
+    print(
+        f"starting: gunicorn demo.wsgi -w {workers} --threads {threads} -b 127.0.0.1:{port}",
+        flush=True,
+    )
     server = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -558,7 +575,7 @@ def report(
 ) -> None:
     print(
         f"\n{args.users} staff sessions, {think_label(args.think)}, {elapsed:.1f} s, "
-        f"gunicorn -w {args.workers}, {size_label(args.products)} products ({description})"
+        f"gunicorn {worker_label(args)}, {size_label(args.products)} products ({description})"
         + (" -- INTERRUPTED, partial figures" if interrupted else "")
     )
     header = (

@@ -99,8 +99,10 @@ class ProductAdmin(AIActionsMixin, ImportMixin, ToolkitModelAdmin):
         "created": "created",
         "rating": "reviews__rating",
     }
-    # PostgreSQL: free terms use the full-text index of migration 0003; SQLite: icontains.
+    # PostgreSQL: free terms use the stored full-text vector of migration 0004 (and its
+    # index); SQLite: icontains.
     search_fulltext_fields = ["name", "description"]
+    search_fulltext_column = "search_document"
     list_filter = [
         ("status", MultiSelectFilter),
         ("category", MultiSelectFilter),

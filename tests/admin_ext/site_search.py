@@ -2,6 +2,8 @@
 
 ``/admin/`` searches with the plain path (``search_fields``, ``EXISTS`` for relations);
 ``/fulltext-admin/`` has the same product admin with PostgreSQL full-text search on;
+``/stored-fulltext-admin/`` the same, reading the stored vector column of the demo's
+migration 0004 (``search_document``) instead of computing the vector;
 ``/keyset-fulltext-admin/`` full text without ranking, paged by keyset.
 """
 
@@ -94,6 +96,14 @@ site.register(Category, CategorySearchAdmin)
 
 fulltext_site.register(Product, FulltextProductSearchAdmin)
 
+
+class StoredFulltextProductSearchAdmin(FulltextProductSearchAdmin):
+    search_fulltext_column = "search_document"
+
+
+stored_fulltext_site = admin.AdminSite(name="search_stored_fulltext_admin")
+stored_fulltext_site.register(Product, StoredFulltextProductSearchAdmin)
+
 faceted_site = admin.AdminSite(name="search_faceted_admin")
 faceted_site.register(Product, FacetedProductSearchAdmin)
 
@@ -117,6 +127,7 @@ KEYSET_FULLTEXT = "/keyset-fulltext-admin/catalog/product/"
 urlpatterns = [
     path("admin/", site.urls),
     path("fulltext-admin/", fulltext_site.urls),
+    path("stored-fulltext-admin/", stored_fulltext_site.urls),
     path("faceted-admin/", faceted_site.urls),
     path("keyset-fulltext-admin/", keyset_fulltext_site.urls),
 ]

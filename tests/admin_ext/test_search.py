@@ -20,13 +20,13 @@ from tests.admin_ext.site_search import (
     fulltext_site,
 )
 from tests.conftest import ON_POSTGRES
-from toolkit.admin_ext.pagination import forget_estimates
-from toolkit.admin_ext.search import (
+from toolkit.admin_ext.fulltext import (
     AddSearchVectorIndex,
-    SearchMixin,
     search_vector,
     search_vector_index,
 )
+from toolkit.admin_ext.pagination import forget_estimates
+from toolkit.admin_ext.search import SearchMixin
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_search")
 
@@ -590,6 +590,57 @@ def test_fulltext_ranks_by_relevance_unless_an_order_is_chosen(root_client, shop
     assert by_sku == ["USB-001", "HDMI-01"]
 
 
+STORED_FULLTEXT = "/stored-fulltext-admin/catalog/product/"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "q",
+    ["cables", "chargers", '"usb c"', "cable -refurbished", "cable supplier:industries", "-cable"],
+)
+def test_the_stored_vector_column_finds_what_the_computed_vector_finds(root_client, shop, q):
+    assert skus(root_client, q, url=STORED_FULLTEXT) == skus(root_client, q, url=FULLTEXT)
+
+
+@pytest.mark.postgres
+def test_the_stored_vector_column_is_read_not_computed(root_client, shop):
+    with CaptureQueriesContext(connection) as queries:
+        listed, _, _ = search(root_client, "cable", url=STORED_FULLTEXT)
+    searched = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    assert searched and listed == ["HDMI-01", "USB-001"]  # ranked, as with the vector
+    assert all('"search_document"' in sql and "to_tsvector" not in sql for sql in searched)
+
+
+@pytest.mark.postgres
+def test_the_stored_vector_column_follows_every_write(root_client, shop):
+    product = Product.objects.get(sku="USB-002")
+    product.description = "A sturdy walnut stand"
+    product.save()
+    assert skus(root_client, "walnut", url=STORED_FULLTEXT) == ["USB-002"]
+    Product.objects.filter(pk=product.pk).update(description="")
+    assert skus(root_client, "walnut", url=STORED_FULLTEXT) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("url", "sorted_after_matching"), [(FULLTEXT, True), (STORED_FULLTEXT, False)]
+)
+def test_a_stored_column_walks_the_ordering_for_more_matches_by_default(
+    root_client, shop, monkeypatch, url, sorted_after_matching
+):
+    # 20,000 expected matches: sorted after matching when each row's vector costs a
+    # computation (up to 50,000), walked with a stored column (up to 10,000).
+    monkeypatch.setattr("toolkit.admin_ext.search.estimate_rows", lambda queryset: 20_000)
+    with CaptureQueriesContext(connection) as queries:
+        search(root_client, "cable", url=url, o="-1")
+    (page,) = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "@@" in q["sql"] and q["sql"].startswith('SELECT "catalog_product"."id"')
+    ]
+    assert ("COALESCE(" in page.split("ORDER BY")[-1]) is sorted_after_matching
+
+
 def ranked(client, q):
     """Whether the page's queries ordered the full-text matches by ``ts_rank``."""
     with CaptureQueriesContext(connection) as queries:
@@ -860,6 +911,26 @@ def test_misconfigured_qualifier_is_a_message_at_search_time(shop):
     assert sorted(p.sku for p in queryset) == ["USB-001", "USB-002"]
     assert len(reported) == 1
     assert "manage.py check" in reported[0]
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"search_fulltext_column": "search_document"},  # no fields: what does it hold?
+        {"search_fulltext_fields": ["name"], "search_fulltext_column": "search-doc"},
+        {"search_fulltext_fields": ["name"], "search_fulltext_column": "name"},
+        {"search_fulltext_fields": ["name"], "search_fulltext_column": 3},
+    ],
+    ids=["without fields", "not an identifier", "a field's own column", "not text"],
+)
+def test_e014_a_stored_vector_column_needs_its_fields_and_a_name_of_its_own(attrs):
+    messages_ = check(**attrs)
+    assert [m.id for m in messages_] == ["toolkit.E014"]
+    assert "AddSearchVectorColumn" in messages_[0].hint
+
+
+def test_e014_accepts_a_stored_vector_column_with_its_fields():
+    assert check(search_fulltext_fields=["name"], search_fulltext_column="search_document") == []
 
 
 def test_e012_fulltext_fields_must_be_a_list_of_names():

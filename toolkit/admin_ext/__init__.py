@@ -25,6 +25,14 @@ from .filters import (
     RelatedAutocompleteFilter,
     ToolkitFieldListFilter,
 )
+from .fulltext import (
+    AddSearchVectorColumn,
+    AddSearchVectorIndex,
+    RemoveSearchVectorIndex,
+    StoredSearchVector,
+    search_vector,
+    search_vector_index,
+)
 from .importexport import (
     FORMULA_PREFIXES,
     BulkImporter,
@@ -43,12 +51,13 @@ from .pagination import EstimatedCountPaginator, count_rows
 from .performance import PerformanceMixin
 from .row_actions import ObjectAction, RowActionsMixin, row_action
 from .saved_views import SavedViewsMixin
-from .search import AddSearchVectorIndex, SearchMixin, search_vector, search_vector_index
+from .search import SearchMixin
 from .selection import ChangelistJobHandler, Selection, SelectionError, start_changelist_job
 from .totals import TotalsMixin
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "AddSearchVectorColumn",
     "AddSearchVectorIndex",
     "BulkActionsMixin",
     "BulkImporter",
@@ -71,11 +80,13 @@ __all__ = [
     "PerformanceMixin",
     "ReadOnlyTabularInline",
     "RelatedAutocompleteFilter",
+    "RemoveSearchVectorIndex",
     "RowActionsMixin",
     "SavedViewsMixin",
     "SearchMixin",
     "Selection",
     "SelectionError",
+    "StoredSearchVector",
     "ToolkitFieldListFilter",
     "ToolkitModelAdmin",
     "TotalsMixin",

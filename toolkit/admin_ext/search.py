@@ -33,7 +33,6 @@ from django.contrib.admin.views.main import ORDER_VAR
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db import connections, models
-from django.db.migrations.operations.base import Operation
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce
@@ -41,6 +40,7 @@ from django.http import HttpRequest
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from .fulltext import DEFAULT_FULLTEXT_CONFIG, StoredSearchVector, search_vector
 from .pagination import estimate_rows
 from .search_syntax import (
     EMPTY_VALUE,
@@ -54,24 +54,17 @@ from .search_syntax import (
 
 if TYPE_CHECKING:
     from django.contrib import admin
-    from django.contrib.postgres.indexes import GinIndex
-    from django.contrib.postgres.search import SearchVector
 
     _ModelAdminBase = admin.ModelAdmin[Any]
 else:
     _ModelAdminBase = object
 
-__all__ = [
-    "DEFAULT_FULLTEXT_CONFIG",
-    "AddSearchVectorIndex",
-    "SearchMixin",
-    "search_vector",
-    "search_vector_index",
-]
+__all__ = ["SearchMixin"]
 
-#: Text search configuration used when none is given; must be the same in the queries
-#: and in the index, or PostgreSQL cannot use the index.
-DEFAULT_FULLTEXT_CONFIG = "english"
+#: ``search_fulltext_sort_max_rows`` by default, with each row's vector computed...
+SORT_MAX_ROWS_COMPUTED = 50_000
+#: ...and with a stored vector column.
+SORT_MAX_ROWS_STORED = 10_000
 
 # Lookups whose right-hand side is text whatever the field's type.
 _TEXT_LOOKUPS = frozenset(
@@ -103,114 +96,6 @@ _COMPARABLE_FIELDS = (
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 _RANK_ALIAS = "_toolkit_search_rank"
-
-
-# --- Full-text search: one expression for the queries and the index ----------------
-
-
-def search_vector(fields: Sequence[str], config: str = DEFAULT_FULLTEXT_CONFIG) -> SearchVector:
-    """The ``to_tsvector(config, ...)`` expression over ``fields``.
-
-    :class:`SearchMixin` queries with exactly this expression and
-    :func:`search_vector_index` indexes exactly this expression: PostgreSQL uses an
-    expression index only when the query repeats the indexed expression verbatim.
-    """
-    from django.contrib.postgres.search import SearchVector
-
-    return SearchVector(*fields, config=config)
-
-
-def search_vector_index(
-    fields: Sequence[str], *, name: str, config: str = DEFAULT_FULLTEXT_CONFIG
-) -> GinIndex:
-    """A GIN index on :func:`search_vector`, for ``Meta.indexes`` of a PostgreSQL-only
-    project (it needs ``django.contrib.postgres`` in ``INSTALLED_APPS``).
-
-    A project that also runs on SQLite cannot list a GIN index in ``Meta.indexes``
-    (SQLite has no GIN); it adds :class:`AddSearchVectorIndex` to a migration instead.
-    """
-    from django.contrib.postgres.indexes import GinIndex
-
-    return GinIndex(search_vector(fields, config), name=name)
-
-
-class AddSearchVectorIndex(Operation):
-    """Migration operation: create :func:`search_vector_index` on PostgreSQL only.
-
-    It changes no model state (like ``RunSQL``), so ``makemigrations`` does not try to
-    remove it, and it does nothing on other databases, so the same migrations run on
-    SQLite. Reversible. Usage::
-
-        operations = [
-            AddSearchVectorIndex(
-                "product", ["name", "description"], name="product_search_idx"
-            ),
-        ]
-
-    ``concurrently=True`` builds the index without locking out writes (``CREATE INDEX
-    CONCURRENTLY``), for a table that is already large; the migration then needs
-    ``atomic = False``.
-    """
-
-    reversible = True
-    reduces_to_sql = True
-
-    def __init__(
-        self,
-        model_name: str,
-        fields: Sequence[str],
-        name: str,
-        config: str = DEFAULT_FULLTEXT_CONFIG,
-        concurrently: bool = False,
-    ) -> None:
-        self.model_name = model_name
-        self.fields = list(fields)
-        self.name = name
-        self.config = config
-        self.concurrently = concurrently
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass
-
-    def _index(self) -> GinIndex:
-        return search_vector_index(self.fields, name=self.name, config=self.config)
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self._index(), concurrently=self.concurrently)
-
-    def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self._index(), concurrently=self.concurrently)
-
-    def describe(self) -> str:
-        return f"Create full-text index {self.name} on {self.model_name} (PostgreSQL only)"
-
-    @property
-    def migration_name_fragment(self) -> str:
-        return f"{self.model_name.lower()}_{self.name.lower()}"
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "model_name": self.model_name,
-            "fields": self.fields,
-            "name": self.name,
-        }
-        if self.config != DEFAULT_FULLTEXT_CONFIG:
-            kwargs["config"] = self.config
-        if self.concurrently:
-            kwargs["concurrently"] = True
-        return self.__class__.__qualname__, [], kwargs
 
 
 # --- Lookup paths --------------------------------------------------------------------
@@ -508,6 +393,12 @@ class SearchMixin(_ModelAdminBase):
     #: as the index's.
     search_fulltext_config: str = DEFAULT_FULLTEXT_CONFIG
 
+    #: The stored ``tsvector`` column that :class:`AddSearchVectorColumn` made of
+    #: ``search_fulltext_fields`` (same fields, same order): queries read it instead of
+    #: computing each row's vector, which costs a list that walks its own ordering
+    #: past many rows (a common word) ten times more. None: compute the vector.
+    search_fulltext_column: str | None = None
+
     #: Order full-text results by relevance when the person has not picked a column to
     #: sort by (and no more than ``search_fulltext_rank_max_rows`` rows match).
     search_fulltext_rank: bool = True
@@ -521,11 +412,14 @@ class SearchMixin(_ModelAdminBase):
 
     #: PostgreSQL: when the planner expects at most this many full-text matches, the
     #: matches are read through the full-text index and then sorted, instead of
-    #: walking the index of the list's ordering and computing every row's text vector
-    #: on the way, which the planner underrates (a word in 1 % of a million rows took
-    #: 3 s that way and 0.1 s this way). Above it, matches are common enough for the
-    #: walk to find a page quickly. 0 leaves the choice to the planner.
-    search_fulltext_sort_max_rows: int = 50_000
+    #: walking the index of the list's ordering and testing every row on the way,
+    #: which the planner underrates. A page costs about 10 µs a row either way: all
+    #: the matches, or the rows walked to find a page of them (more, the rarer the
+    #: word). ``None``: 50,000 when each row's vector is computed (40 µs more a row
+    #: walked: a word in 1 % of a million rows took 3 s walking and 0.1 s sorted),
+    #: 10,000 with ``search_fulltext_column`` (where both cost the same, measured on a
+    #: million products). 0 leaves the choice to the planner.
+    search_fulltext_sort_max_rows: int | None = None
 
     #: Terms beyond this many are ignored (with a message): each term adds a condition
     #: to the query, and a pasted paragraph must not produce a query the database
@@ -543,6 +437,11 @@ class SearchMixin(_ModelAdminBase):
         """The fields free terms search with full-text search on PostgreSQL, or None
         for the plain search. Ignored on other databases."""
         return self.search_fulltext_fields
+
+    def get_search_fulltext_column(self, request: HttpRequest) -> str | None:
+        """The stored vector column full-text search reads, or None to compute the
+        vector from ``get_search_fulltext_fields()``."""
+        return self.search_fulltext_column
 
     def get_search_fulltext_rank(
         self, request: HttpRequest, queryset: models.QuerySet[Any]
@@ -613,6 +512,7 @@ class SearchMixin(_ModelAdminBase):
             *super().check(**kwargs),
             *self._check_search_qualifiers(),
             *self._check_search_fulltext_fields(),
+            *self._check_search_fulltext_column(),
             *self._check_search_fulltext_rank_max_rows(),
         ]
 
@@ -753,7 +653,8 @@ class SearchMixin(_ModelAdminBase):
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorExact
 
         config = self.search_fulltext_config
-        vector = search_vector(fields, config)
+        column = self.get_search_fulltext_column(request)
+        vector: Any = StoredSearchVector(column) if column else search_vector(fields, config)
         others = [
             (target, path, validate)
             for target, path, validate in self._search_targets(request)
@@ -788,6 +689,8 @@ class SearchMixin(_ModelAdminBase):
                 f"-{_RANK_ALIAS}", *ordering
             )
         limit = self.search_fulltext_sort_max_rows
+        if limit is None:
+            limit = SORT_MAX_ROWS_STORED if column else SORT_MAX_ROWS_COMPUTED
         if limit and ordering:
             estimate = estimate_rows(queryset)
             if estimate is not None and estimate <= limit:
@@ -920,6 +823,29 @@ class SearchMixin(_ModelAdminBase):
                     )
                 )
         return errors
+
+    def _check_search_fulltext_column(self) -> list[checks.CheckMessage]:
+        column = self.search_fulltext_column
+        if column is None:
+            return []
+        if not isinstance(column, str) or not column.isidentifier():
+            problem = f"must be a column name or None, not {column!r}"
+        elif not self.search_fulltext_fields:
+            problem = "needs search_fulltext_fields: the fields the column holds"
+        elif column in {f.column for f in self.model._meta.concrete_fields}:
+            problem = f"names {column!r}, a column of a model field, not the stored vector"
+        else:
+            return []
+        return [
+            checks.Error(
+                f"'search_fulltext_column' {problem}.",
+                hint='Add the column with AddSearchVectorColumn("<model>", ["name", '
+                '"description"], column="search_document", name="...") in a migration, '
+                "and set search_fulltext_fields to the same fields.",
+                obj=type(self),
+                id="toolkit.E014",
+            )
+        ]
 
     def _check_search_fulltext_rank_max_rows(self) -> list[checks.CheckMessage]:
         limit = self.search_fulltext_rank_max_rows
