@@ -1,11 +1,12 @@
 """The demo under load: gunicorn, PostgreSQL, a million products, 50 staff sessions.
 
     .venv/bin/python bench/bench_load.py [--users 50] [--seconds 60] [--products 1000000]
-                                         [--workers 2] [--max-requests 200000]
+                                         [--workers 2] [--threads 1] [--max-requests 200000]
                                          [--think 2-8] [--seed 1]
 
-Starts ``gunicorn demo.wsgi -w 2`` (sync workers; the ``prod`` extra) on a free port of
-127.0.0.1 with production settings (``DEBUG=false``, a random ``SECRET_KEY`` for the
+Starts ``gunicorn -c demo/gunicorn.conf.py demo.wsgi -w 2`` (the demo's production
+settings: sync workers, the ``prod`` extra; ``--threads`` above 1 makes them gthread
+workers) on a free port of 127.0.0.1 with production settings (``DEBUG=false``, a random ``SECRET_KEY`` for the
 run, ``ALLOWED_HOSTS=127.0.0.1``; no TLS on loopback, so ``SECURE_SSL_REDIRECT=false``),
 then lets ``--users`` virtual staff users hit it for ``--seconds`` seconds. Each user is
 a thread with its own HTTP client and session cookie that, between one answer and its
@@ -62,6 +63,7 @@ from bench_changelist import SEED, database_url, size_label
 
 ROOT = Path(__file__).resolve().parents[1]
 LOG_PATH = ROOT / "var" / "bench_load_gunicorn.log"
+GUNICORN_CONFIG = ROOT / "demo" / "gunicorn.conf.py"
 CHANGELIST = "/admin/catalog/product/"
 KINDS = ("plain", "searched", "filtered", "change")
 #: The target of issue 4.
@@ -389,13 +391,16 @@ def start_gunicorn(
     port: int, workers: int, threads: int, environment: dict[str, str]
 ) -> subprocess.Popen[bytes]:
     LOG_PATH.parent.mkdir(exist_ok=True)
+    # The demo's own production settings (demo/gunicorn.conf.py), with the workers,
+    # threads and address of this run.
     command = [
-        sys.executable, "-m", "gunicorn", "demo.wsgi",
+        sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG), "demo.wsgi",
         "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-        "--graceful-timeout", "10", "--error-logfile", str(LOG_PATH),
+        "--error-logfile", str(LOG_PATH),
     ]  # fmt: skip
     print(
-        f"starting: gunicorn demo.wsgi -w {workers} --threads {threads} -b 127.0.0.1:{port}",
+        f"starting: gunicorn -c demo/gunicorn.conf.py demo.wsgi -w {workers} "
+        f"--threads {threads} -b 127.0.0.1:{port}",
         flush=True,
     )
     server = subprocess.Popen(

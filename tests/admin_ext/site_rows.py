@@ -64,6 +64,8 @@ class RichProductAdmin(PerformanceMixin, admin.ModelAdmin):
         lambda obj: obj.stock * 2,
     ]
     list_select_related = ["category__parent", "supplier"]
+    list_filter = ["status", "is_active"]
+    search_fields = ["name"]
     empty_value_display = "(nothing)"
     list_per_page = 100
 

@@ -13,6 +13,7 @@ import re
 import pytest
 from django.contrib.admin.templatetags.admin_list import results
 from django.test import RequestFactory
+from django.urls import resolve, reverse
 
 from demo.catalog.models import Product, Review
 from tests.admin_ext.site_rows import editable_site, links_site, nolinks_site, site
@@ -36,8 +37,13 @@ def odd_products(catalog):
 
 
 def changelist(admin_site, model, superuser, query=""):
-    request = RequestFactory().get(f"/rows/{model._meta.app_label}/?{query}")
+    opts = model._meta
+    path = reverse(f"{admin_site.name}:{opts.app_label}_{opts.model_name}_changelist")
+    request = RequestFactory().get(f"{path}?{query}")
     request.user = superuser
+    # As the URL resolver leaves it: the changelist then preserves its filters in
+    # every row's link.
+    request.resolver_match = resolve(path)
     model_admin = admin_site._registry[model]
     cl = model_admin.get_changelist_instance(request)
     cl.formset = None  # as changelist_view sets it, without list_editable
@@ -58,18 +64,31 @@ def toolkit_rows(cl):
     [
         (site, ""),
         (site, "o=-3.2"),
+        (site, "status__exact=active&is_active__exact=1"),
+        (links_site, "q=a&o=-4"),
         (links_site, ""),
         (nolinks_site, ""),
         (site, "_popup=1&_to_field=id"),
         (links_site, "_popup=1"),
     ],
-    ids=["first-column-links", "sorted", "several-links", "no-links", "popup", "popup-links"],
+    ids=[
+        "first-column-links",
+        "sorted",
+        "filtered",
+        "searched-several-links",
+        "several-links",
+        "no-links",
+        "popup",
+        "popup-links",
+    ],
 )
 def test_every_kind_of_column_is_drawn_as_django_draws_it(
     admin_site, query, superuser, odd_products
 ):
     cl = changelist(admin_site, Product, superuser, query)
     assert len(cl.result_list) > 10
+    if query and "_popup" not in query:
+        assert "_changelist_filters" in cl.preserved_filters
 
     assert toolkit_rows(cl) == django_rows(cl)
 

@@ -49,7 +49,7 @@ from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.urls import NoReverseMatch
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
 __all__ = ["VERIFIED_DJANGO", "renders_fast", "result_list", "result_rows"]
@@ -113,15 +113,37 @@ def result_rows(cl: Any) -> Iterator[ResultList]:
     """The rows of ``cl.result_list`` as Django's ``results(cl)`` gives them (a
     ``ResultList`` of cell HTML each), for a changelist without a formset."""
     columns = _plan(cl)
-    model_admin = cl.model_admin
-    empty = model_admin.get_empty_value_display()
-    pk_attname = cl.lookup_opts.pk.attname
-    preserved = {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
+    page = _Page(cl)
     for result in cl.result_list:
-        cells = []
-        for column in columns:
-            cells.append(_cell(cl, model_admin, column, result, empty, pk_attname, preserved))
-        yield ResultList(None, cells)
+        yield ResultList(None, [_cell(page, column, result) for column in columns])
+
+
+class _Page:
+    """What every row of one page shares."""
+
+    def __init__(self, cl: Any) -> None:
+        self.cl = cl
+        self.model_admin = cl.model_admin
+        self.empty = self.model_admin.get_empty_value_display()
+        self.pk_attname = cl.lookup_opts.pk.attname
+        self.preserved = {"preserved_filters": cl.preserved_filters, "opts": cl.opts}
+        self._filters_suffix: str | None = None
+
+    def with_preserved_filters(self, url: str) -> str:
+        """Django's ``add_preserved_filters`` of a row's change URL.
+
+        On a filtered list Django resolves every row's URL to learn that it is not the
+        changelist's, then appends the same query string to each: here it is worked out
+        for the first row and appended to the others (a change URL carries no query or
+        fragment of its own; one that does goes through Django's function)."""
+        if "?" in url or "#" in url:
+            return str(add_preserved_filters(self.preserved, url))
+        if self._filters_suffix is None:
+            full = str(add_preserved_filters(self.preserved, url))
+            if not full.startswith(url):
+                return full
+            self._filters_suffix = full[len(url) :]
+        return url + self._filters_suffix
 
 
 def _plan(cl: Any) -> list[_Column]:
@@ -165,15 +187,7 @@ def _plan(cl: Any) -> list[_Column]:
     return columns
 
 
-def _cell(
-    cl: Any,
-    model_admin: Any,
-    column: _Column,
-    result: models.Model,
-    empty: str,
-    pk_attname: str,
-    preserved: dict[str, Any],
-) -> SafeString:
+def _cell(page: _Page, column: _Column, result: models.Model) -> SafeString:
     """One cell, as Django's ``items_for_result`` writes it."""
     classes = column.classes
     try:
@@ -182,11 +196,11 @@ def _cell(
             attr: Any = None
             value = getattr(result, column.name)
         else:
-            f, attr, value = lookup_field(column.name, result, model_admin)
+            f, attr, value = lookup_field(column.name, result, page.model_admin)
     except ObjectDoesNotExist:
-        result_repr: Any = empty
+        result_repr: Any = page.empty
     else:
-        empty_value_display = getattr(attr, "empty_value_display", empty)
+        empty_value_display = getattr(attr, "empty_value_display", page.empty)
         if _FOLLOWS_RELATIONS:
             if f is None and column.terminal is not None:
                 f = column.terminal
@@ -223,22 +237,21 @@ def _cell(
     if not column.link:
         return SafeString(f"<td{row_class}>{conditional_escape(result_repr)}</td>")
     # Display a link to the result's change view if the URL exists, else the text.
+    cl = page.cl
     try:
         url = cl.url_for_result(result)
     except NoReverseMatch:
-        link_or_text = result_repr
+        link_or_text: str = conditional_escape(result_repr)
     else:
-        url = add_preserved_filters(preserved, url)
-        # The pk (or to_field) for JavaScript's popup opener.
-        value = result.serializable_value(str(cl.to_field) if cl.to_field else pk_attname)
-        link_or_text = format_html(
-            '<a href="{}"{}>{}</a>',
-            url,
-            format_html(' data-popup-opener="{}"', value) if cl.is_popup else "",
-            result_repr,
-        )
+        url = conditional_escape(page.with_preserved_filters(url))
+        popup = ""
+        if cl.is_popup:
+            # The pk (or to_field) for JavaScript's popup opener.
+            value = result.serializable_value(str(cl.to_field) if cl.to_field else page.pk_attname)
+            popup = f' data-popup-opener="{conditional_escape(value)}"'
+        link_or_text = f'<a href="{url}"{popup}>{conditional_escape(result_repr)}</a>'
     tag = column.tag
-    return SafeString(f"<{tag}{row_class}>{conditional_escape(link_or_text)}</{tag}>")
+    return SafeString(f"<{tag}{row_class}>{link_or_text}</{tag}>")
 
 
 def _is_icon_value(value: Any) -> bool:
