@@ -433,3 +433,36 @@ def test_a_row_action_asking_for_an_unknown_permission_is_reported():
         publish=publish,
         has_publish_permission=lambda self, request, obj=None: True,
     )
+
+
+def test_permissions_are_asked_per_object_wherever_the_modeladmin_decides_per_object(
+    catalog, superuser
+):
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from toolkit.admin_ext import BulkActionsMixin, ObjectAction
+
+    first, second = Product.objects.order_by("pk")[:2]
+
+    class OwnViewAdmin(BulkActionsMixin, admin.ModelAdmin):
+        # Django's has_view_or_change_permission asks these two with the object.
+        def has_view_permission(self, request, obj=None):
+            return obj is None or obj.pk != first.pk
+
+        def has_change_permission(self, request, obj=None):
+            return False
+
+    class DjangosAdmin(BulkActionsMixin, admin.ModelAdmin):
+        pass
+
+    action = ObjectAction(name="noop", func=lambda *args: None, label="No-op")
+    request = RequestFactory().get("/")
+    request.user = superuser
+    own = OwnViewAdmin(Product, admin.AdminSite())
+    assert own.has_object_action_permission(request, action, second) is True
+    assert own.has_object_action_permission(request, action, first) is False
+    # Django's own methods ignore the object: one answer serves the page.
+    djangos = DjangosAdmin(Product, admin.AdminSite())
+    assert djangos.has_object_action_permission(request, action, first) is True
+    assert request._toolkit_object_permissions[(id(djangos), "view_or_change")] is True

@@ -153,6 +153,16 @@ def _takes_object(check: Callable[..., Any]) -> bool:
 
 _TAKES_OBJECT: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
+#: The ModelAdmin methods a permission check goes through (Django's
+#: has_view_or_change_permission asks the other two).
+_ASKS = {
+    "view_or_change": (
+        "has_view_or_change_permission",
+        "has_view_permission",
+        "has_change_permission",
+    ),
+}
+
 
 def action_description(entry: Any, opts: Any) -> str:
     """The description of a ``get_actions()`` entry (a tuple before Django 6.1, an
@@ -233,16 +243,29 @@ class RowActionsMixin(_ModelAdminBase):
         """Whether the person may run ``action`` on ``obj``: may see or change it, and
         holds each of its ``allowed_permissions`` for that object (``obj`` is passed to
         ``has_<permission>_permission`` where the method takes it)."""
-        if not self.has_view_or_change_permission(request, obj):
+        if not self._object_permission(request, "view_or_change", obj):
             return False
-        for permission in action.permissions:
-            check = getattr(self, f"has_{permission}_permission", None)
-            if check is None:
-                return False
-            allowed = check(request, obj) if _takes_object(check) else check(request)
-            if not allowed:
-                return False
-        return True
+        return all(
+            self._object_permission(request, permission, obj) for permission in action.permissions
+        )
+
+    def _object_permission(self, request: HttpRequest, permission: str, obj: models.Model) -> bool:
+        """``has_<permission>_permission(request[, obj])``. Django's own methods give every
+        object of a page the same answer, so theirs is asked once a request; a method
+        the ModelAdmin overrides is asked for each object."""
+        name = f"has_{permission}_permission"
+        check = getattr(self, name, None)
+        if check is None:
+            return False
+        own = type(self)
+        for method in _ASKS.get(permission, (name,)):
+            if getattr(own, method, None) is not getattr(admin_options.ModelAdmin, method, None):
+                return bool(check(request, obj) if _takes_object(check) else check(request))
+        answers = request.__dict__.setdefault("_toolkit_object_permissions", {})
+        key = (id(self), permission)
+        if key not in answers:
+            answers[key] = bool(check(request, obj) if _takes_object(check) else check(request))
+        return bool(answers[key])
 
     # -- system checks -----------------------------------------------------------------
 
