@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,6 +38,21 @@ def test_qualified_search_filters_and_totals_apply_together(staff, catalog):
     assert skus(response) == sorted(cheap.values_list("sku", flat=True))
     totals = {cell.column: cell.display for cell in response.context["toolkit_totals"].cells}
     assert totals["stock"] == f"{sum(cheap.values_list('stock', flat=True)):,}".replace(",", "")
+
+
+def test_a_counted_list_adds_up_its_totals_in_the_counting_query(staff, catalog):
+    # A small catalog filtered to one status is counted exactly, so the count and the
+    # totals come from one pass over the matching rows.
+    active = Product.objects.filter(status="active")
+    staff.get(URL)  # warm the per-process caches
+    with CaptureQueriesContext(connection) as queries:
+        response = staff.get(URL, {"status__in": "active"})
+    totals = {cell.column: cell.display for cell in response.context["toolkit_totals"].cells}
+
+    assert response.context["cl"].result_count == active.count()
+    assert totals["stock"] == str(sum(active.values_list("stock", flat=True)))
+    adding_up = [q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"].upper()]
+    assert len(adding_up) == 1 and "COUNT(" in adding_up[0].upper()
 
 
 def test_hostile_query_string_is_messages_and_a_page_not_a_500(staff, catalog):

@@ -26,7 +26,7 @@ import json
 import time
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -72,10 +72,15 @@ _SIGNING_SALT = "toolkit.admin_ext.keyset"
 
 @dataclass(frozen=True)
 class RowCount:
-    """A number of rows, and whether it is the database's estimate or an exact count."""
+    """A number of rows, and whether it is the database's estimate or an exact count.
+
+    ``aggregates``: the values of the aggregates :func:`count_rows` was asked for,
+    computed in the counting query itself; ``None`` when the count is an estimate.
+    """
 
     value: int
     estimated: bool = False
+    aggregates: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +226,7 @@ def count_rows(
     threshold: int | None = None,
     *,
     max_exact_cost: float = MAX_EXACT_COUNT_COST,
+    aggregates: Mapping[str, models.Aggregate] | None = None,
 ) -> RowCount:
     """Count ``queryset`` exactly when that is cheap, else return the planner's estimate.
 
@@ -233,25 +239,42 @@ def count_rows(
     (a sequential scan costing more than ``max_exact_cost``): that is estimated too.
     A table smaller than ``SMALL_TABLE_ROWS`` (and the threshold) is counted
     exactly without asking the planner at all.
+
+    ``aggregates`` (``{alias: Sum("price"), ...}``) are computed by the query that
+    counts exactly, and come back on the result: a totals row over the same rows then
+    costs no second pass over them.
     """
     if threshold is None:
         threshold = conf.ESTIMATED_COUNT_THRESHOLD
     if threshold is None:
-        return RowCount(queryset.count())
+        return _exact(queryset, aggregates)
     table = table_rows(queryset.model, queryset.db)
     if table is not None and table < min(threshold, SMALL_TABLE_ROWS):
-        return RowCount(queryset.count())
+        return _exact(queryset, aggregates)
     estimate = _estimate(queryset)
     if estimate is None:
-        return RowCount(queryset.count())
+        return _exact(queryset, aggregates)
     if estimate.rows >= threshold:
         return RowCount(round_estimate(estimate.rows), estimated=True)
     if estimate.scans_table and estimate.cost is not None and estimate.cost > max_exact_cost:
         return RowCount(round_estimate(estimate.rows), estimated=True)
-    bounded = queryset.order_by()[: threshold + 1].count()
-    if bounded <= threshold:
-        return RowCount(bounded)
-    return RowCount(round_estimate(max(estimate.rows, bounded)), estimated=True)
+    bounded = _exact(queryset.order_by()[: threshold + 1], aggregates)
+    if bounded.value <= threshold:
+        return bounded
+    return RowCount(round_estimate(max(estimate.rows, bounded.value)), estimated=True)
+
+
+#: The count's alias in a query that also computes other aggregates.
+_COUNT_ALIAS = "toolkit_row_count"
+
+
+def _exact(queryset: models.QuerySet[Any], aggregates: Mapping[str, Any] | None) -> RowCount:
+    """An exact count of ``queryset`` (sliced: of its first rows), with ``aggregates``
+    computed by the same query."""
+    if not aggregates:
+        return RowCount(queryset.count())
+    values = queryset.aggregate(**{_COUNT_ALIAS: models.Count("pk")}, **aggregates)
+    return RowCount(values.pop(_COUNT_ALIAS), aggregates=values)
 
 
 class EstimatedCountPaginator(Paginator):
@@ -266,15 +289,18 @@ class EstimatedCountPaginator(Paginator):
         allow_empty_first_page: bool = True,
         *,
         threshold: int | None = None,
+        aggregates: Mapping[str, models.Aggregate] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(object_list, per_page, orphans, allow_empty_first_page, **kwargs)
         self.threshold = threshold
+        #: Computed with an exact count (see :func:`count_rows`), for :attr:`aggregates`.
+        self.count_aggregates = dict(aggregates or {})
 
     @cached_property
     def _row_count(self) -> RowCount:
         if isinstance(self.object_list, models.QuerySet):
-            return count_rows(self.object_list, self.threshold)
+            return count_rows(self.object_list, self.threshold, aggregates=self.count_aggregates)
         return RowCount(len(self.object_list))
 
     @cached_property
@@ -284,6 +310,12 @@ class EstimatedCountPaginator(Paginator):
     @property
     def count_is_estimated(self) -> bool:
         return self._row_count.estimated
+
+    @property
+    def aggregates(self) -> dict[str, Any] | None:
+        """``count_aggregates`` over every row of ``object_list``, when the count was
+        exact (and so made by reading them all); else ``None``. Counts first if needed."""
+        return self._row_count.aggregates if self.count_aggregates else None
 
 
 # --- keyset pagination ------------------------------------------------------------------

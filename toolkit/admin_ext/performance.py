@@ -642,6 +642,16 @@ class PerformanceMixin(_ModelAdminBase):
         """Fetch the page with ``FETCH_PEERS`` (ignored before Django 6.1)?"""
         return self.fetch_peers
 
+    def get_count_aggregates(self, request: HttpRequest) -> dict[str, Any]:
+        """Aggregates of the whole filtered list that the page will show, to compute in
+        the query that counts it (when it is counted exactly rather than estimated):
+        ``{alias: Sum("price")}``; the paginator's ``aggregates`` then holds their
+        values. :class:`~toolkit.admin_ext.TotalsMixin` asks for its totals here, so a
+        filtered page reads its matching rows once, not once to count and once to add
+        up. Override (calling ``super()``) to add your own."""
+        parent = getattr(super(), "get_count_aggregates", None)
+        return dict(parent(request)) if parent is not None else {}
+
     def get_fast_result_rows(self, request: HttpRequest) -> bool:
         """Draw this request's rows with :mod:`toolkit.admin_ext.rows`? Turn it off for
         a ``list_display`` that relies on Django drawing each cell itself."""
@@ -693,7 +703,8 @@ class PerformanceMixin(_ModelAdminBase):
         orphans: int = 0,
         allow_empty_first_page: bool = True,
     ) -> Paginator:
-        """An :class:`EstimatedCountPaginator` when ``get_estimated_count()`` says so."""
+        """An :class:`EstimatedCountPaginator` when ``get_estimated_count()`` says so,
+        computing ``get_count_aggregates()`` with its exact count."""
         if self.get_estimated_count(request):
             return EstimatedCountPaginator(
                 queryset,
@@ -701,6 +712,7 @@ class PerformanceMixin(_ModelAdminBase):
                 orphans,
                 allow_empty_first_page,
                 threshold=self.get_estimated_count_threshold(request),
+                aggregates=self.get_count_aggregates(request),
             )
         return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 

@@ -80,6 +80,16 @@ def totals_field_problem(model: type[models.Model], name: str, aggregate: object
     return None
 
 
+def total_aliases(spec: Mapping[str, str]) -> dict[str, str]:
+    """``{alias: field name}`` of a totals ``spec``, the names its aggregates go by."""
+    return {f"toolkit_total_{index}": name for index, name in enumerate(spec)}
+
+
+def total_aggregates(spec: Mapping[str, str]) -> dict[str, models.Aggregate]:
+    """``{alias: Sum(field)}`` for each total of ``spec``."""
+    return {alias: AGGREGATES[spec[name]](name) for alias, name in total_aliases(spec).items()}
+
+
 @dataclass(frozen=True)
 class TotalCell:
     """One column's cell in the totals row (``aggregate`` is ``None`` when it has none)."""
@@ -121,12 +131,16 @@ class ChangeListTotals:
 
     @cached_property
     def values(self) -> dict[str, Any]:
-        """``{field name: aggregated value}`` from one query over the filtered queryset."""
-        aliases = {f"toolkit_total_{i}": name for i, name in enumerate(self.spec)}
-        result = self.cl.queryset.aggregate(
-            **{alias: AGGREGATES[self.spec[name]](name) for alias, name in aliases.items()}
-        )
-        return {name: result[alias] for alias, name in aliases.items()}
+        """``{field name: aggregated value}`` from one query over the filtered queryset,
+        or none at all when the paginator counted that queryset exactly and computed
+        them with the count (``PerformanceMixin.get_count_aggregates``)."""
+        aggregates = total_aggregates(self.spec)
+        paginator = getattr(self.cl, "paginator", None)
+        found = getattr(paginator, "aggregates", None)
+        same_rows = getattr(paginator, "object_list", None) is self.cl.queryset
+        if not (same_rows and isinstance(found, dict) and set(aggregates) <= set(found)):
+            found = self.cl.queryset.aggregate(**aggregates)
+        return {name: found[alias] for alias, name in total_aliases(self.spec).items()}
 
     @cached_property
     def cells(self) -> list[TotalCell]:
@@ -202,6 +216,16 @@ class TotalsMixin(_ModelAdminBase):
     def get_list_totals_max_rows(self, request: HttpRequest) -> int | None:
         """The row limit of the totals for this request (``list_totals_max_rows``)."""
         return self.list_totals_max_rows
+
+    def get_count_aggregates(self, request: HttpRequest) -> dict[str, Any]:
+        """The totals, for :class:`~toolkit.admin_ext.PerformanceMixin` to compute with
+        its exact count of the same rows (see its ``get_count_aggregates``)."""
+        parent = getattr(super(), "get_count_aggregates", None)
+        aggregates = dict(parent(request)) if parent is not None else {}
+        spec = self.get_list_totals(request)
+        if all(totals_field_problem(self.model, name, agg) is None for name, agg in spec.items()):
+            aggregates.update(total_aggregates(spec))
+        return aggregates
 
     def format_list_total(
         self, request: HttpRequest, field_name: str, aggregate: str, value: Any
