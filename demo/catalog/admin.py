@@ -120,6 +120,10 @@ class ProductAdmin(AIActionsMixin, ImportMixin, ToolkitModelAdmin):
     estimated_count_threshold = 10_000
     keyset_pagination = True
     show_full_result_count = False
+    # Pages of 50: with keyset pagination the next page costs what the first does, and
+    # a page of 100 rows of twelve columns took twice the CPU (bench_load: p99 about
+    # 1.0-1.1 s at 100 rows under 50 staff sessions on 2 cores, 0.6-0.9 s at 50).
+    list_per_page = 50
     autocomplete_fields = ["category", "supplier", "tags"]
     readonly_fields = ["created", "updated"]
     inlines = [StockMovementInline, ReviewInline]
