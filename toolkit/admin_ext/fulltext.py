@@ -72,23 +72,10 @@ def search_vector_index(
     return GinIndex(search_vector(fields, config), name=name)
 
 
-class AddSearchVectorIndex(Operation):
-    """Migration operation: create :func:`search_vector_index` on PostgreSQL only.
-
-    It changes no model state (like ``RunSQL``), so ``makemigrations`` does not try to
-    remove it, and it does nothing on other databases, so the same migrations run on
-    SQLite. Reversible. Usage::
-
-        operations = [
-            AddSearchVectorIndex(
-                "product", ["name", "description"], name="product_search_idx"
-            ),
-        ]
-
-    ``concurrently=True`` builds the index without locking out writes (``CREATE INDEX
-    CONCURRENTLY``), for a table that is already large; the migration then needs
-    ``atomic = False``.
-    """
+class _FullTextOperation(Operation):
+    """What the full-text migration operations share: PostgreSQL only (a no-op on other
+    databases), no model state (like ``RunSQL``, so ``makemigrations`` leaves them be),
+    reversible, and deconstructed from their arguments."""
 
     reversible = True
     reduces_to_sql = True
@@ -110,25 +97,60 @@ class AddSearchVectorIndex(Operation):
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
 
+    def _model(self, schema_editor: Any, state: Any, app_label: str) -> Any:
+        """The model to change, or ``None`` where there is nothing to do."""
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        model = state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
+        return model
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "fields": self.fields, "name": self.name}
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        kwargs = self._kwargs()
+        if self.config != DEFAULT_FULLTEXT_CONFIG:
+            kwargs["config"] = self.config
+        if self.concurrently:
+            kwargs["concurrently"] = True
+        return self.__class__.__qualname__, [], kwargs
+
+
+class AddSearchVectorIndex(_FullTextOperation):
+    """Migration operation: create :func:`search_vector_index` on PostgreSQL only.
+
+    It changes no model state (like ``RunSQL``), so ``makemigrations`` does not try to
+    remove it, and it does nothing on other databases, so the same migrations run on
+    SQLite. Reversible. Usage::
+
+        operations = [
+            AddSearchVectorIndex(
+                "product", ["name", "description"], name="product_search_idx"
+            ),
+        ]
+
+    ``concurrently=True`` builds the index without locking out writes (``CREATE INDEX
+    CONCURRENTLY``), for a table that is already large; the migration then needs
+    ``atomic = False``.
+    """
+
     def _index(self) -> GinIndex:
         return search_vector_index(self.fields, name=self.name, config=self.config)
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = self._model(schema_editor, to_state, app_label)
+        if model is not None:
             schema_editor.add_index(model, self._index(), concurrently=self.concurrently)
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
     ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
+        model = self._model(schema_editor, from_state, app_label)
+        if model is not None:
             schema_editor.remove_index(model, self._index(), concurrently=self.concurrently)
 
     def describe(self) -> str:
@@ -137,18 +159,6 @@ class AddSearchVectorIndex(Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"{self.model_name.lower()}_{self.name.lower()}"
-
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "model_name": self.model_name,
-            "fields": self.fields,
-            "name": self.name,
-        }
-        if self.config != DEFAULT_FULLTEXT_CONFIG:
-            kwargs["config"] = self.config
-        if self.concurrently:
-            kwargs["concurrently"] = True
-        return self.__class__.__qualname__, [], kwargs
 
 
 class RemoveSearchVectorIndex(AddSearchVectorIndex):
@@ -173,7 +183,7 @@ class RemoveSearchVectorIndex(AddSearchVectorIndex):
         return f"remove_{self.model_name.lower()}_{self.name.lower()}"
 
 
-class AddSearchVectorColumn(Operation):
+class AddSearchVectorColumn(_FullTextOperation):
     """Migration operation: a stored generated ``tsvector`` column holding
     :func:`search_vector` of ``fields``, with a GIN index named ``name`` (PostgreSQL
     only; reversible). Point ``SearchMixin.search_fulltext_column`` at ``column``::
@@ -193,9 +203,6 @@ class AddSearchVectorColumn(Operation):
     migration then needs ``atomic = False``).
     """
 
-    reversible = True
-    reduces_to_sql = True
-
     def __init__(
         self,
         model_name: str,
@@ -205,15 +212,8 @@ class AddSearchVectorColumn(Operation):
         config: str = DEFAULT_FULLTEXT_CONFIG,
         concurrently: bool = False,
     ) -> None:
-        self.model_name = model_name
-        self.fields = list(fields)
+        super().__init__(model_name, fields, name, config, concurrently)
         self.column = column
-        self.name = name
-        self.config = config
-        self.concurrently = concurrently
-
-    def state_forwards(self, app_label: str, state: Any) -> None:
-        pass
 
     def database_forwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -245,14 +245,6 @@ class AddSearchVectorColumn(Operation):
             f"ALTER TABLE {quote(model._meta.db_table)} DROP COLUMN IF EXISTS {quote(self.column)}"
         )
 
-    def _model(self, schema_editor: Any, state: Any, app_label: str) -> Any:
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        model = state.apps.get_model(app_label, self.model_name)
-        if not self.allow_migrate_model(schema_editor.connection.alias, model):
-            return None
-        return model
-
     def _expression_sql(self, model: type[models.Model], schema_editor: Any) -> str:
         """:func:`search_vector` as SQL for the column's definition: the very
         expression SearchMixin would compute, with its parameters (the configuration)
@@ -273,18 +265,8 @@ class AddSearchVectorColumn(Operation):
     def migration_name_fragment(self) -> str:
         return f"{self.model_name.lower()}_{self.column.lower()}"
 
-    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "model_name": self.model_name,
-            "fields": self.fields,
-            "column": self.column,
-            "name": self.name,
-        }
-        if self.config != DEFAULT_FULLTEXT_CONFIG:
-            kwargs["config"] = self.config
-        if self.concurrently:
-            kwargs["concurrently"] = True
-        return self.__class__.__qualname__, [], kwargs
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "column": self.column}
 
 
 @deconstructible(path="toolkit.admin_ext.fulltext.StoredSearchVector")
