@@ -257,14 +257,18 @@ class RowActionsMixin(_ModelAdminBase):
         check = getattr(self, name, None)
         if check is None:
             return False
+
+        def ask() -> bool:
+            return bool(check(request, obj) if _takes_object(check) else check(request))
+
         own = type(self)
         for method in _ASKS.get(permission, (name,)):
             if getattr(own, method, None) is not getattr(admin_options.ModelAdmin, method, None):
-                return bool(check(request, obj) if _takes_object(check) else check(request))
+                return ask()
         answers = request.__dict__.setdefault("_toolkit_object_permissions", {})
         key = (id(self), permission)
         if key not in answers:
-            answers[key] = bool(check(request, obj) if _takes_object(check) else check(request))
+            answers[key] = ask()
         return bool(answers[key])
 
     # -- system checks -----------------------------------------------------------------

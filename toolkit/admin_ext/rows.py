@@ -79,7 +79,7 @@ class _Column:
     tag: str
     #: The model field the name is (read with getattr), or None: lookup_field per row.
     model_field: models.Field[Any, Any] | None
-    #: For a name across relations, the field it ends at (Django 6.0+), if any.
+    #: For a name across relations, the field it ends at (Django 6.1), if any.
     terminal: models.Field[Any, Any] | None = None
     #: Rendered cells by value, for a column whose cell depends on nothing else.
     cells: dict[Any, SafeString] = field(default_factory=dict)

@@ -785,11 +785,7 @@ class Client(_BaseClient):
                     done = [finished.get()]
                     while not finished.empty():
                         done.append(finished.get_nowait())
-                    outcomes = []
-                    for future in done:
-                        request = pending.pop(future)
-                        if not _dropped(future):
-                            outcomes.append(_outcome(request, future))
+                    outcomes = _collect(done, pending)
                     # Refill before handing results out, so the caller's work on them
                     # overlaps with the next requests.
                     fill()
@@ -960,11 +956,7 @@ class AsyncClient(_BaseClient):
                 done = [await finished.get()]
                 while not finished.empty():
                     done.append(finished.get_nowait())
-                outcomes = []
-                for task in done:
-                    request = pending.pop(task)
-                    if not _dropped(task):
-                        outcomes.append(_outcome(request, task))
+                outcomes = _collect(done, pending)
                 await fill()
                 for outcome in outcomes:
                     yield outcome
@@ -1095,9 +1087,15 @@ class _NotSent(Exception):
     """A queued request that ``should_stop`` kept from being sent."""
 
 
-def _dropped(future: Future[Completion] | asyncio.Future[Completion]) -> bool:
-    """The request of ``future`` was never sent (cancelled while queued, or stopped)."""
-    return future.cancelled() or isinstance(future.exception(), _NotSent)
+def _collect(done: list[Any], pending: dict[Any, ChatRequest]) -> list[Outcome]:
+    """The outcomes of the finished futures ``done``, taken off ``pending``; a request
+    never sent (cancelled while queued, or kept back by ``should_stop``) has none."""
+    outcomes = []
+    for future in done:
+        request = pending.pop(future)
+        if not (future.cancelled() or isinstance(future.exception(), _NotSent)):
+            outcomes.append(_outcome(request, future))
+    return outcomes
 
 
 def _outcome(

@@ -115,7 +115,6 @@ class _Unit:
 
     payloads: list[RecordPayload]
     messages: list[dict[str, Any]]
-    hashes: dict[str, str]
     #: The answer is the list form (several records per prompt).
     batch: bool = False
 
@@ -333,10 +332,10 @@ def run_action(
     def new_insight() -> Insight:
         return _new_insight(action, content_type, config, user=user, job=job)
 
-    def fail_alone(payload: RecordPayload, hash_: str, error: str) -> None:
+    def fail_alone(payload: RecordPayload, error: str) -> None:
         insight = new_insight()
         insight.object_id = payload.pk
-        insight.input_hash = hash_
+        insight.input_hash = payload.input_hash
         insight.status = InsightStatus.FAILED
         insight.error = error
         action.handle_failure(insight, payload)
@@ -352,11 +351,6 @@ def run_action(
         # make N/k requests whatever the batch sizes.
         group: list[RecordPayload] = []
         group_messages: list[dict[str, Any]] = []
-
-        def unit() -> _Unit:
-            return _Unit(group, group_messages, {p.pk: hash_of[p.pk] for p in group}, batch_mode)
-
-        hash_of: dict[str, str] = {}
         # A small first batch: the first request goes out before 200 records are read.
         for batch in _batches(pks, BATCH_SIZE, start=FIRST_BATCH_SIZE):
             payloads = source.payloads_for_pks(batch)
@@ -364,7 +358,7 @@ def run_action(
             hashes: dict[str, str] = {}
             for payload in payloads:
                 payload.facts = facts.get(payload.pk, [])
-                hashes[payload.pk] = input_hash(action, config, payload)
+                payload.input_hash = hashes[payload.pk] = input_hash(action, config, payload)
             cached: dict[str, Insight] = {}
             if not force and payloads:
                 for insight in Insight.objects.filter(
@@ -376,8 +370,6 @@ def run_action(
                 ).order_by("created_at", "pk"):
                     if hashes.get(insight.object_id) == insight.input_hash:
                         cached[insight.object_id] = insight
-            # The hashes of the records still waiting in ``group`` and of this batch.
-            hash_of = {**{p.pk: hash_of[p.pk] for p in group}, **hashes}
             for payload in payloads:
                 if payload.pk in cached:
                     report.cached += 1
@@ -395,7 +387,7 @@ def run_action(
                         report.failed += 1
                         report.add_error(f"{source.label} {payload.pk}: {message}")
                     else:
-                        fail_alone(payload, hashes[payload.pk], message)
+                        fail_alone(payload, message)
                     continue
                 if group:
                     candidate = [*group, payload]
@@ -404,13 +396,13 @@ def run_action(
                         if messages_chars(messages) <= source.max_input_chars:
                             group, group_messages = candidate, messages
                             continue
-                    yield unit()
+                    yield _Unit(group, group_messages, batch_mode)
                 group, group_messages = [payload], alone
                 if len(group) >= records_per_prompt:
-                    yield unit()
+                    yield _Unit(group, group_messages, batch_mode)
                     group = []
         if group:
-            yield unit()
+            yield _Unit(group, group_messages, batch_mode)
 
     def dry_requests() -> None:
         for unit in units():
@@ -534,7 +526,7 @@ def _build(
     for index, payload in enumerate(unit.payloads):
         insight = new_insight()
         insight.object_id = payload.pk
-        insight.input_hash = unit.hashes[payload.pk]
+        insight.input_hash = payload.input_hash
         insight.prompt_hash = prompt_hash
         if store_prompt:
             insight.prompt = messages_text(unit.messages)

@@ -98,6 +98,8 @@ class RecordPayload:
     data: dict[str, Any]
     #: Facts found before the model is asked (rule and statistics flags).
     facts: list[dict[str, Any]] = field(default_factory=list)
+    #: The hash of what is sent for it (set by the runner; its answer is cached by it).
+    input_hash: str = ""
 
     def as_json(self) -> str:
         return dumps_data(self.data)
