@@ -195,6 +195,23 @@ def test_status_of_a_missing_job_is_404(owner):
     assert client.get("/admin/toolkit_jobs/job/not-a-number/status/").status_code == 404
 
 
+def test_status_while_the_database_is_locked_asks_the_page_to_poll_again(owner, monkeypatch):
+    """SQLite refuses reads for a moment while a worker commits a chunk: the poll gets a
+    503 with Retry-After (the page asks again in a second), never a 500."""
+    from django.db import OperationalError
+
+    job = job_of(owner, status=JobStatus.RUNNING, total=10, done=3)
+
+    def locked(self):
+        raise OperationalError("database table is locked: toolkit_jobs_job")
+
+    monkeypatch.setattr(Job, "status_payload", locked)
+    response = client_for(owner).get(url("status", job))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert "busy" in response.json()["error"]
+
+
 def test_status_only_answers_get(owner):
     job = job_of(owner)
     assert client_for(owner).post(url("status", job)).status_code == 405

@@ -17,12 +17,14 @@ URL names (admin namespace): ``toolkit_jobs_job_change`` (the progress page, als
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.db.models import QuerySet
 from django.http import (
     FileResponse,
@@ -42,6 +44,8 @@ from toolkit.jobs.models import Job, JobStatus
 
 #: Jobs listed in the "Your recent jobs" box of a job's page.
 RECENT_JOBS = 8
+
+logger = logging.getLogger("toolkit.jobs")
 
 
 @admin.register(Job)
@@ -211,8 +215,21 @@ class JobAdmin(admin.ModelAdmin):
         """The job's progress as JSON, polled by its page."""
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
-        job = self.get_followed_job(request, object_id)
-        return JsonResponse(job.status_payload())
+        try:
+            job = self.get_followed_job(request, object_id)
+            payload = job.status_payload()
+        except OperationalError:
+            # SQLite answers "database is locked" while a worker commits a chunk. A poll
+            # is read-only and is sent again in a second: say so (503 + Retry-After)
+            # instead of a 500 that makes the page stop following the job.
+            logger.warning("Job status poll could not read job %s", object_id, exc_info=True)
+            response = JsonResponse(
+                {"error": _("The database is busy; the status is read again shortly.")},
+                status=503,
+            )
+            response["Retry-After"] = "1"
+            return response
+        return JsonResponse(payload)
 
     def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         if request.method != "POST":

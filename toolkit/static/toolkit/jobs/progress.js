@@ -53,6 +53,10 @@
                         window.location.reload();
                         return;
                     }
+                } else if (response.status === 503) {
+                    // The database is busy (a worker is committing): ask again soon.
+                    const retryAfter = Number(response.headers.get("Retry-After"));
+                    delay = retryAfter > 0 ? retryAfter * 1000 : interval;
                 } else {
                     delay = interval * 5;  // logged out, or the job was deleted: back off
                 }
