@@ -10,6 +10,7 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
@@ -198,8 +199,6 @@ def test_status_of_a_missing_job_is_404(owner):
 def test_status_while_the_database_is_locked_asks_the_page_to_poll_again(owner, monkeypatch):
     """SQLite refuses reads for a moment while a worker commits a chunk: the poll gets a
     503 with Retry-After (the page asks again in a second), never a 500."""
-    from django.db import OperationalError
-
     job = job_of(owner, status=JobStatus.RUNNING, total=10, done=3)
 
     def locked(self):

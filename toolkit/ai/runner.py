@@ -355,20 +355,20 @@ def run_action(
         for batch in _batches(pks, BATCH_SIZE, start=FIRST_BATCH_SIZE):
             payloads = source.payloads_for_pks(batch)
             facts = findings(action, source, batch, statistics)
-            hashes: dict[str, str] = {}
+            by_pk = {payload.pk: payload for payload in payloads}
             for payload in payloads:
                 payload.facts = facts.get(payload.pk, [])
-                payload.input_hash = hashes[payload.pk] = input_hash(action, config, payload)
+                payload.input_hash = input_hash(action, config, payload)
             cached: dict[str, Insight] = {}
             if not force and payloads:
                 for insight in Insight.objects.filter(
                     content_type=content_type,
                     action=action.name,
                     status=InsightStatus.OK,
-                    object_id__in=list(hashes),
-                    input_hash__in=set(hashes.values()),
+                    object_id__in=list(by_pk),
+                    input_hash__in={payload.input_hash for payload in payloads},
                 ).order_by("created_at", "pk"):
-                    if hashes.get(insight.object_id) == insight.input_hash:
+                    if by_pk[insight.object_id].input_hash == insight.input_hash:
                         cached[insight.object_id] = insight
             for payload in payloads:
                 if payload.pk in cached:

@@ -53,12 +53,11 @@
                         window.location.reload();
                         return;
                     }
-                } else if (response.status === 503) {
-                    // The database is busy (a worker is committing): ask again soon.
-                    const retryAfter = Number(response.headers.get("Retry-After"));
-                    delay = retryAfter > 0 ? retryAfter * 1000 : interval;
                 } else {
-                    delay = interval * 5;  // logged out, or the job was deleted: back off
+                    // A busy database says when to ask again (503 + Retry-After); without
+                    // it (logged out, the job was deleted) back off.
+                    const retryAfter = Number(response.headers.get("Retry-After"));
+                    delay = retryAfter > 0 ? retryAfter * 1000 : interval * 5;
                 }
             } catch (error) {
                 delay = interval * 5;  // the server is restarting: try again later
