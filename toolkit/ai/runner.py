@@ -38,6 +38,7 @@ from toolkit.ai.sources import BATCH_SIZE, AISource, RecordPayload
 from toolkit.ai.statistics import PeerStatistics
 from toolkit.conf import conf
 from toolkit.exceptions import AIError, AILimitExceeded, ToolkitConfigurationError
+from toolkit.inserts import insert_rows
 
 if TYPE_CHECKING:
     from toolkit.jobs.models import Job
@@ -456,9 +457,12 @@ def run_action(
         last_flush = time.monotonic()
         if insights:
             with transaction.atomic():
-                Insight.objects.bulk_create(insights)
-            if keep_insights:
-                report.insights.extend(insights)
+                if keep_insights:
+                    # The report's insights are shown and linked: they need their keys.
+                    Insight.objects.bulk_create(insights)
+                    report.insights.extend(insights)
+                else:
+                    insert_rows(Insight, insights)
         if on_progress is not None:
             on_progress(report)
 
