@@ -14,6 +14,13 @@ LEGACY_BOOTSTRAP_ARGS := --min 3.11 --max 3.11 --django "Django>=5.2,<6.0"
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/toolkit
 PG_URL         := $(if $(filter postgres%,$(TOOLKIT_TEST_POSTGRES)),$(TOOLKIT_TEST_POSTGRES),$(PG_DEFAULT_URL))
 WANT_PG        := $(or $(TOOLKIT_TEST_POSTGRES),$(filter true,$(CI)))
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process). Tests that
+# share one heavy resource run on one worker each (tests/conftest.py: xdist groups).
+PYTEST_WORKERS ?= auto
+XDIST          := -n $(PYTEST_WORKERS) --dist loadgroup
+# The real local model answers in seconds per record and needs both cores: with the
+# PostgreSQL leg on, its tests run there only (they do not depend on the database).
+SQLITE_ONLY_ARGS := $(if $(WANT_PG),-m "not local_llm")
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench llm
@@ -58,13 +65,14 @@ chromium:
 
 pytest: venv
 	@echo "== pytest on SQLite ($$($(PY) -c 'import sys, django; print("Python %d.%d, Django %s" % (*sys.version_info[:2], django.__version__))'))"
-	@$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it"
-	@env -u DATABASE_URL $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(if $(WANT_PG),echo "   tests against the real local LLM run on the PostgreSQL leg",$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it")
+	@env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) $(SQLITE_ONLY_ARGS) $(PYTEST_ARGS)
 
 pytest-postgres: venv
 	@echo "== pytest on PostgreSQL ($(PG_URL))"
 	@$(PY) scripts/check-database "$(PG_URL)"
-	@DATABASE_URL="$(PG_URL)" $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it"
+	@DATABASE_URL="$(PG_URL)" $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
 
 # Django 5.2 LTS on Python 3.11, with the django-tasks backport.
 test-legacy: chromium

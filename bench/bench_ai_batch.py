@@ -141,6 +141,13 @@ def timed(url: str, n: int) -> bool:
                 f"(walls: command {command_walls}; client {client_walls})"
             )
             print("   " + cpu_bound(result, ideal))
+            # Requests finish in whole rounds of ``concurrency``: none can end before
+            # ceil(N / concurrency) latencies, whatever sends them.
+            rounds = -(-n // concurrency)
+            print(
+                f"   rounds: {rounds} x {LATENCY * 1000:.0f} ms = {rounds * LATENCY:.2f} s "
+                f"({rounds * LATENCY / ideal:.2f}x the ideal) is the floor of any client"
+            )
             errors = [e for run in runs for e in run["errors"]]
             if errors:
                 print("   errors:", "; ".join(errors[:3]))

@@ -31,6 +31,15 @@ def pytest_report_header(config):
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db['NAME']}"
 
 
+#: pytest-xdist groups (``--dist loadgroup``, as ``make test`` runs): the tests of a group
+#: run on one worker, one after another. The real local model is one server per worker
+#: that needs both cores, so its tests share one; the browser tests share one Chromium at
+#: a time, so their timings do not race each other.
+XDIST_GROUPS = {"local_llm": "local_llm", "browser": "browser"}
+
+
+# Runs after tests/browser/conftest.py's hook (the deeper conftest is called first) and
+# before ``-m`` deselects, so ``-m local_llm`` and ``-m 'not local_llm'`` see these marks.
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(
         reason="needs PostgreSQL: run `make test` with TOOLKIT_TEST_POSTGRES=1 (on in CI)"
@@ -38,6 +47,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(skip_pg)
+        # Whatever asks for the real model is a local_llm test, marked or not.
+        if "local_llm_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.local_llm)
+        for marker, group in XDIST_GROUPS.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
 
 
 @pytest.fixture(autouse=True)
