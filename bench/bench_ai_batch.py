@@ -6,7 +6,9 @@ Starts the fault server (tests/ai/fault_server.py) in a process of its own with 
 200 ms answer time, and runs the batch command in a child process (settings, database
 and all, as a person runs it) over ``--records`` products:
 
-1. at concurrency 50 and 150 (above httpx's default pool of 100 connections), with
+1. at concurrency 50, 125 and 150 (the last two above httpx's default pool of 100
+   connections; 50 and 125 divide 1,000, so the ideal is whole rounds of requests, while
+   150 leaves a last round of 100 and no client can beat 1.05x there), with
    ``--force``: wall time of the command as a ratio to the ideal ``N x latency /
    concurrency`` (median of 3; target: within 1.10x), failed records (target: 0, so no pool timeout
    hid in them; the endpoint has MAX_RETRIES 0, so no retry hides one either) and the
@@ -51,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/toolkit_bench_ai"
 SEED = 1
 LATENCY = 0.2
-CONCURRENCIES = (50, 150)
+CONCURRENCIES = (50, 125, 150)
 PER_PROMPT = 5
 #: What the server answers: a valid summary (the command runs the summarize action).
 ANSWER = {"summary": "A sturdy product that sells well."}
@@ -73,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stream", type=int, default=1_000_000, metavar="N")
     parser.add_argument("--skip-timed", action="store_true", help="only the memory part")
     parser.add_argument("--skip-stream", action="store_true", help="only the timed part")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=list(CONCURRENCIES),
+        metavar="C",
+        help="concurrencies of the timed runs (default: %(default)s)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -86,14 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"database: {description}, {prepared['products']:,} products", flush=True)
     failed = False
     if not args.skip_timed:
-        failed |= timed(url, args.records)
+        failed |= timed(url, args.records, args.concurrency)
     if not args.skip_stream:
         failed |= streaming(url, args.stream)
     print(f"Load average after: {os.getloadavg()[0]:.2f}")
     return 1 if failed else 0
 
 
-def timed(url: str, n: int) -> bool:
+def timed(url: str, n: int, concurrencies: list[int]) -> bool:
     """The runs against the 200 ms server; True when a target was missed."""
     process, server = start_server()
     failed = False
@@ -106,7 +116,7 @@ def timed(url: str, n: int) -> bool:
             f"{'run':<30}{'wall':>9}{'ideal':>9}{'ratio':>8}{'requests':>10}"
             f"{'failed':>8}{'peak conn':>11}{'exit':>6}"
         )
-        for concurrency in CONCURRENCIES:
+        for concurrency in concurrencies:
             ideal = n * LATENCY / concurrency
             # The client alone (as bench_ai_client.py) on the same server, taking turns
             # with the command: what the machine's load allows at that moment, so the
@@ -152,7 +162,8 @@ def timed(url: str, n: int) -> bool:
             if errors:
                 print("   errors:", "; ".join(errors[:3]))
 
-        again = timed_run(server, url, ["--limit", str(n), "--concurrency", "150"])
+        most = str(max(concurrencies))
+        again = timed_run(server, url, ["--limit", str(n), "--concurrency", most])
         if again is None:
             return True
         ok = again["requests"] == 0 and again["exit"] == 0
