@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Upper
+from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from demo.catalog.models import Product
@@ -79,3 +83,20 @@ def test_a_failing_row_leaves_none_of_the_batch_inside_atomic():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Insight, [good, bad])
     assert not Insight.objects.exists()
+
+
+def test_an_expression_value_is_written_as_bulk_create_writes_it():
+    obj = insight("1", text=Upper(Value("computed by the database")))
+    insert_rows(Insight, [obj, insight("2", text="plain")])
+    texts = dict(Insight.objects.values_list("object_id", "text"))
+    assert texts == {"1": "COMPUTED BY THE DATABASE", "2": "plain"}
+
+
+@isolate_apps("django.contrib.auth")
+def test_a_multi_table_inherited_model_is_refused_as_bulk_create_refuses_it():
+    class Staff(User):
+        class Meta:
+            app_label = "auth"
+
+    with pytest.raises(ValueError, match="multi-table"):
+        insert_rows(Staff, [Staff(username="x")])

@@ -5,7 +5,8 @@ UNNEST(...)``), and psycopg quotes those arrays in Python on a client-side curso
 150 answers stored at a time that quoting was half the batch command's own CPU, on the
 one interpreter lock its HTTP threads also need. ``COPY ... FROM STDIN`` sends the same
 values through psycopg's C dumpers instead, at about a third of the cost per row.
-Other databases keep ``bulk_create``.
+Other databases keep ``bulk_create``, and so does a batch holding a value COPY cannot
+carry (an expression, a ``db_default``).
 
 Values go through each field's ``pre_save`` and ``get_db_prep_save``, as
 ``bulk_create`` does, so defaults, ``auto_now`` and JSON encoders behave the same; no
@@ -16,6 +17,7 @@ use ``bulk_create`` when they must.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connections, models, router
 
@@ -32,16 +34,36 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
         return 0
     alias = router.db_for_write(model)
     connection = connections[alias]
-    if connection.vendor != "postgresql":
-        model._default_manager.using(alias).bulk_create(objects)
-        return len(objects)
     opts = model._meta
+    if opts.get_parent_list() and not opts.proxy:
+        # As bulk_create refuses them: the rows span several tables.
+        raise ValueError("insert_rows() cannot insert rows of a multi-table inherited model.")
     # As bulk_create: an auto-incremented key is left to the database.
     fields = [
         field
         for field in opts.concrete_fields
         if not field.generated and not isinstance(field, models.AutoField)
     ]
+    rows: list[list[Any]] | None = None
+    if connection.vendor == "postgresql":
+        rows = []
+        for obj in objects:
+            # As save() does: a related object saved after it was assigned has its key now.
+            obj._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]
+            row = [field.pre_save(obj, True) for field in fields]
+            if any(hasattr(value, "resolve_expression") for value in row):
+                # An expression or a db_default is SQL, which COPY cannot carry.
+                rows = None
+                break
+            rows.append(
+                [
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, row, strict=True)
+                ]
+            )
+    if rows is None:
+        model._default_manager.using(alias).bulk_create(objects)
+        return len(objects)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     statement = f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
@@ -51,12 +73,8 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
         connection.wrap_database_errors,
         cursor.cursor.copy(statement) as copy,
     ):
-        for obj in objects:
-            # As save() does: a related object assigned before it was saved has its key now.
-            obj._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]
-            copy.write_row(
-                [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-            )
+        for values in rows:
+            copy.write_row(values)
     for obj in objects:
         obj._state.adding = False
         obj._state.db = alias
