@@ -24,6 +24,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "local_llm: needs the real local model (the `local-llm` extra)"
     )
+    # pytest-xdist declares it; declared here too, the suite also runs where it is not
+    # installed (--strict-markers would refuse the groups below).
+    config.addinivalue_line("markers", "xdist_group(name): tests run on one xdist worker")
 
 
 def pytest_report_header(config):

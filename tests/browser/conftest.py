@@ -97,6 +97,10 @@ def page(browser, live_server, request):
             problems.append(f"console {msg.type}: {msg.text}")
 
     def on_response(response):
+        if response.status == 503 and response.headers.get("retry-after"):
+            # "Busy, ask again in a moment" (the job status poll answers it while SQLite
+            # is locked by a writer): the page polls again, as it is told to.
+            return
         if response.status >= 400 and response.request.resource_type != "document":
             problems.append(
                 f"{response.status} for {response.request.resource_type} {response.url}"
