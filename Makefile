@@ -14,13 +14,13 @@ LEGACY_BOOTSTRAP_ARGS := --min 3.11 --max 3.11 --django "Django>=5.2,<6.0"
 PG_DEFAULT_URL := postgres://postgres@127.0.0.1:5432/toolkit
 PG_URL         := $(if $(filter postgres%,$(TOOLKIT_TEST_POSTGRES)),$(TOOLKIT_TEST_POSTGRES),$(PG_DEFAULT_URL))
 WANT_PG        := $(or $(TOOLKIT_TEST_POSTGRES),$(filter true,$(CI)))
-# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process). Tests that
-# share one heavy resource run on one worker each (tests/conftest.py: xdist groups).
+# pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process). The real
+# local model's tests then run in a pass of their own, in one process: one model server,
+# which needs both cores (exit 5, "nothing selected", is fine there). With the PostgreSQL
+# leg on, they run on that leg only: they do not depend on the database.
 PYTEST_WORKERS ?= auto
-XDIST          := -n $(PYTEST_WORKERS) --dist loadgroup
-# The real local model answers in seconds per record and needs both cores: with the
-# PostgreSQL leg on, its tests run there only (they do not depend on the database).
-SQLITE_ONLY_ARGS := $(if $(WANT_PG),-m "not local_llm")
+XDIST          := -n $(PYTEST_WORKERS)
+LLM_PASS        = $(VENV)/bin/pytest -p no:xdist -m local_llm $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench llm
@@ -66,13 +66,15 @@ chromium:
 pytest: venv
 	@echo "== pytest on SQLite ($$($(PY) -c 'import sys, django; print("Python %d.%d, Django %s" % (*sys.version_info[:2], django.__version__))'))"
 	@$(if $(WANT_PG),echo "   tests against the real local LLM run on the PostgreSQL leg",$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it")
-	@env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) $(SQLITE_ONLY_ARGS) $(PYTEST_ARGS)
+	@env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) -m "not local_llm" $(PYTEST_ARGS)
+	@$(if $(WANT_PG),true,env -u DATABASE_URL $(LLM_PASS))
 
 pytest-postgres: venv
 	@echo "== pytest on PostgreSQL ($(PG_URL))"
 	@$(PY) scripts/check-database "$(PG_URL)"
 	@$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it"
-	@DATABASE_URL="$(PG_URL)" $(VENV)/bin/pytest $(XDIST) $(PYTEST_ARGS)
+	@DATABASE_URL="$(PG_URL)" $(VENV)/bin/pytest $(XDIST) -m "not local_llm" $(PYTEST_ARGS)
+	@DATABASE_URL="$(PG_URL)" $(LLM_PASS)
 
 # Django 5.2 LTS on Python 3.11, with the django-tasks backport.
 test-legacy: chromium

@@ -24,9 +24,6 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "local_llm: needs the real local model (the `local-llm` extra)"
     )
-    # pytest-xdist declares it; declared here too, the suite also runs where it is not
-    # installed (--strict-markers would refuse the groups below).
-    config.addinivalue_line("markers", "xdist_group(name): tests run on one xdist worker")
 
 
 def pytest_report_header(config):
@@ -34,15 +31,8 @@ def pytest_report_header(config):
     return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or db['NAME']}"
 
 
-#: pytest-xdist groups (``--dist loadgroup``, as ``make test`` runs): the tests of a group
-#: run on one worker, one after another. The real local model is one server per worker
-#: that needs both cores, so its tests share one; the browser tests share one Chromium at
-#: a time, so their timings do not race each other.
-XDIST_GROUPS = {"local_llm": "local_llm", "browser": "browser"}
-
-
-# Runs after tests/browser/conftest.py's hook (the deeper conftest is called first) and
-# before ``-m`` deselects, so ``-m local_llm`` and ``-m 'not local_llm'`` see these marks.
+# Runs before ``-m`` deselects, so ``-m local_llm`` and ``-m 'not local_llm'`` (as
+# ``make test`` runs them, in two passes) see the mark added here.
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(
         reason="needs PostgreSQL: run `make test` with TOOLKIT_TEST_POSTGRES=1 (on in CI)"
@@ -53,10 +43,6 @@ def pytest_collection_modifyitems(config, items):
         # Whatever asks for the real model is a local_llm test, marked or not.
         if "local_llm_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.local_llm)
-        for marker, group in XDIST_GROUPS.items():
-            if marker in item.keywords:
-                item.add_marker(pytest.mark.xdist_group(group))
-                break
 
 
 @pytest.fixture(autouse=True)

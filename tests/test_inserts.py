@@ -100,3 +100,16 @@ def test_a_multi_table_inherited_model_is_refused_as_bulk_create_refuses_it():
 
     with pytest.raises(ValueError, match="multi-table"):
         insert_rows(Staff, [Staff(username="x")])
+
+
+def test_a_primary_key_the_caller_chose_is_kept():
+    insert_rows(Insight, [insight("1", pk=424242)])
+    assert Insight.objects.get(object_id="1").pk == 424242
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_rows_go_through_one_logged_copy(django_assert_num_queries):
+    with django_assert_num_queries(1) as captured:
+        insert_rows(Insight, [insight(str(i)) for i in range(3)])
+    (query,) = captured.captured_queries
+    assert query["sql"].startswith('COPY "toolkit_insight"') and "3 rows" in query["sql"]

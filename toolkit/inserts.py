@@ -11,11 +11,14 @@ carry (an expression, a ``db_default``).
 Values go through each field's ``pre_save`` and ``get_db_prep_save``, as
 ``bulk_create`` does, so defaults, ``auto_now`` and JSON encoders behave the same; no
 signals are sent (``bulk_create`` sends none either). The objects get no primary key:
-use ``bulk_create`` when they must.
+use ``bulk_create`` when they must (objects that already have one go through it). The
+COPY is logged in ``connection.queries`` like any statement, but database
+wrappers (``connection.execute_wrapper``) do not see it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,9 +38,10 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
     alias = router.db_for_write(model)
     connection = connections[alias]
     opts = model._meta
-    if opts.get_parent_list() and not opts.proxy:
-        # As bulk_create refuses them: the rows span several tables.
-        raise ValueError("insert_rows() cannot insert rows of a multi-table inherited model.")
+    for parent in opts.get_parent_list():
+        if parent._meta.concrete_model is not opts.concrete_model:
+            # As bulk_create refuses them: the rows span several tables.
+            raise ValueError("insert_rows() cannot insert rows of a multi-table inherited model.")
     # As bulk_create: an auto-incremented key is left to the database.
     fields = [
         field
@@ -45,7 +49,9 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
         if not field.generated and not isinstance(field, models.AutoField)
     ]
     rows: list[list[Any]] | None = None
-    if connection.vendor == "postgresql":
+    # A key the caller chose is written by bulk_create (COPY here leaves keys to the
+    # database).
+    if connection.vendor == "postgresql" and all(obj.pk is None for obj in objects):
         rows = []
         for obj in objects:
             # As save() does: a related object saved after it was assigned has its key now.
@@ -67,6 +73,7 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     statement = f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
+    started = time.monotonic()
     # The raw cursor raises psycopg's errors: wrapped, they are Django's (IntegrityError...).
     with (
         connection.cursor() as cursor,
@@ -75,6 +82,12 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
     ):
         for values in rows:
             copy.write_row(values)
+    if connection.queries_logged:
+        # As Django's cursor logs a statement (DEBUG, assertNumQueries); the rows are
+        # sent as data, not SQL, so they are not in it.
+        connection.queries_log.append(
+            {"sql": f"{statement} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+        )
     for obj in objects:
         obj._state.adding = False
         obj._state.db = alias
