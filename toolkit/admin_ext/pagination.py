@@ -164,8 +164,9 @@ def table_rows(model: type[models.Model], using: str = "default") -> int | None:
             [connection.ops.quote_name(table)],
         )
         row = cursor.fetchone()
-    # reltuples is -1 until the table is first analyzed: unknown.
-    rows = int(row[0]) if row is not None and row[0] is not None and row[0] >= 0 else None
+    # reltuples is -1 until the table is first analyzed: unknown. The density times the
+    # pages is a float (210 / 7 * 7 may be 209.99...): rounded, not truncated.
+    rows = round(row[0]) if row is not None and row[0] is not None and row[0] >= 0 else None
     _table_sizes[key] = (now, rows)
     return rows
 
