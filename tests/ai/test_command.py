@@ -462,7 +462,9 @@ def test_ctrl_c_stops_cleanly_and_a_rerun_finishes_without_repeating(endpoint, s
 def test_second_ctrl_c_abandons_the_answers_in_flight_and_loses_nothing_else(
     endpoint, server, products
 ):
-    server.latency = 0.5
+    # Answers take long enough that the second Ctrl-C, 0.1 s after the first, lands
+    # while requests 4-6 are surely still in flight, even on a busy machine.
+    server.latency = 1.5
     total = products.count()
 
     def press_ctrl_c_twice():
