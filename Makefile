@@ -20,6 +20,7 @@ WANT_PG        := $(or $(TOOLKIT_TEST_POSTGRES),$(filter true,$(CI)))
 # leg on, they run on that leg only: they do not depend on the database.
 PYTEST_WORKERS ?= auto
 XDIST          := -n $(PYTEST_WORKERS)
+LLM_CHECK       = $(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it"
 LLM_PASS        = $(VENV)/bin/pytest -p no:xdist -m local_llm $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 .DEFAULT_GOAL := help
@@ -65,14 +66,14 @@ chromium:
 
 pytest: venv
 	@echo "== pytest on SQLite ($$($(PY) -c 'import sys, django; print("Python %d.%d, Django %s" % (*sys.version_info[:2], django.__version__))'))"
-	@$(if $(WANT_PG),echo "   tests against the real local LLM run on the PostgreSQL leg",$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it")
+	@$(if $(WANT_PG),echo "   tests against the real local LLM run on the PostgreSQL leg",$(LLM_CHECK))
 	@env -u DATABASE_URL $(VENV)/bin/pytest $(XDIST) -m "not local_llm" $(PYTEST_ARGS)
 	@$(if $(WANT_PG),true,env -u DATABASE_URL $(LLM_PASS))
 
 pytest-postgres: venv
 	@echo "== pytest on PostgreSQL ($(PG_URL))"
 	@$(PY) scripts/check-database "$(PG_URL)"
-	@$(PY) scripts/local-llm --check || echo "   tests against the real local LLM are skipped: run \`make llm\` once to install it"
+	@$(LLM_CHECK)
 	@DATABASE_URL="$(PG_URL)" $(VENV)/bin/pytest $(XDIST) -m "not local_llm" $(PYTEST_ARGS)
 	@DATABASE_URL="$(PG_URL)" $(LLM_PASS)
 

@@ -48,25 +48,11 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
         for field in opts.concrete_fields
         if not field.generated and not isinstance(field, models.AutoField)
     ]
-    rows: list[list[Any]] | None = None
     # A key the caller chose is written by bulk_create (COPY here leaves keys to the
     # database).
+    rows = None
     if connection.vendor == "postgresql" and all(obj.pk is None for obj in objects):
-        rows = []
-        for obj in objects:
-            # As save() does: a related object saved after it was assigned has its key now.
-            obj._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]
-            row = [field.pre_save(obj, True) for field in fields]
-            if any(hasattr(value, "resolve_expression") for value in row):
-                # An expression or a db_default is SQL, which COPY cannot carry.
-                rows = None
-                break
-            rows.append(
-                [
-                    field.get_db_prep_save(value, connection)
-                    for field, value in zip(fields, row, strict=True)
-                ]
-            )
+        rows = _copy_rows(objects, fields, connection)
     if rows is None:
         model._default_manager.using(alias).bulk_create(objects)
         return len(objects)
@@ -92,3 +78,21 @@ def insert_rows(model: type[models.Model], objects: Sequence[models.Model]) -> i
         obj._state.adding = False
         obj._state.db = alias
     return len(objects)
+
+
+def _copy_rows(
+    objects: Sequence[models.Model], fields: list[Any], connection: Any
+) -> list[list[Any]] | None:
+    """The database values of each object's ``fields``, or None when one is an
+    expression or a ``db_default``: SQL, which COPY cannot carry."""
+    rows = []
+    for obj in objects:
+        # As save() does: a related object saved after it was assigned has its key now.
+        obj._prepare_related_fields_for_save(operation_name="insert_rows")  # type: ignore[attr-defined]
+        values = [field.pre_save(obj, True) for field in fields]
+        if any(hasattr(value, "resolve_expression") for value in values):
+            return None
+        rows.append(
+            [field.get_db_prep_save(v, connection) for field, v in zip(fields, values, strict=True)]
+        )
+    return rows
