@@ -88,3 +88,27 @@ def test_cancel_button_asks_a_running_job_to_stop(admin_page, superuser):
     expect(stopping).to_be_visible()
     job.refresh_from_db()
     assert job.cancel_requested
+
+
+def test_the_bar_of_a_job_that_has_not_started_looks_empty(admin_page, superuser):
+    """Chromium draws a bar with a light accent colour on a dark track, so a job at 0 %
+    looked like a full bar; the bar is drawn by hand: a light track, filled as it goes."""
+    from .conftest import png_luminance
+
+    page = admin_page
+    job = Job.objects.create(
+        kind="tests.bump_stock", started_by=superuser, status=JobStatus.RUNNING, total=200
+    )
+    page.goto(job.get_absolute_url())
+    bar = page.locator("[data-job-progress]")
+    expect(panel_field(page, "done")).to_have_text("0")
+
+    empty = png_luminance(bar.screenshot())
+    bar.evaluate("bar => { bar.value = bar.max / 2; }")
+    half = png_luminance(bar.screenshot())
+    bar.evaluate("bar => { bar.value = bar.max; }")
+    full = png_luminance(bar.screenshot())
+
+    assert empty > 0.85  # the page's light background, not a dark track
+    assert empty > half > full
+    assert abs(half - (empty + full) / 2) < 0.1  # filled in proportion
