@@ -253,7 +253,7 @@ def test_the_column_loads_the_whole_page_in_a_constant_number_of_queries(catalog
     many, html = count()
     assert many == few
     assert html.count('class="toolkit-ai-summary"') == len(products)
-    assert 'class="toolkit-ai-badge toolkit-ai-critical"' in html
+    assert 'class="toolkit-ai-badge toolkit-ai-critical" title="1 flag">Critical<' in html
 
 
 def test_severity_filter_lists_rows_by_their_newest_anomaly_check(catalog, llm, superuser):

@@ -523,12 +523,13 @@ class AIActionsMixin(_ModelAdminBase):
         parts = []
         if anomalies is not None:
             severity = anomalies.max_severity or ""
+            count = len(anomalies.flags or [])
             label = severity.capitalize() if severity else _("No flags")
             parts.append(
                 format_html(
                     '<span class="toolkit-ai-badge toolkit-ai-{}" title="{}">{}</span>',
                     SEVERITY_CLASSES.get(severity, "none"),
-                    _("%(count)d flags") % {"count": len(anomalies.flags or [])},
+                    ngettext("%(count)d flag", "%(count)d flags", count) % {"count": count},
                     label,
                 )
             )
