@@ -37,11 +37,12 @@ def test_progress_number_changes_without_reloading_the_page(admin_page, superuse
     expect(panel_field(page, "percent")).to_have_text("10")
     page.evaluate("window.toolkitTestMarker = 'the same page'")
 
-    Job.objects.filter(pk=job.pk).update(done=120)
+    Job.objects.filter(pk=job.pk).update(done=120, failed=10)
 
     expect(panel_field(page, "done")).to_have_text("120")
-    expect(panel_field(page, "percent")).to_have_text("60")
-    assert page.locator("[data-job-progress]").evaluate("bar => bar.value") == 120
+    expect(panel_field(page, "processed")).to_have_text("130")
+    expect(panel_field(page, "percent")).to_have_text("65")
+    assert page.locator("[data-job-progress]").evaluate("bar => bar.value") == 130
     assert page.evaluate("window.toolkitTestMarker") == "the same page"
 
     # Once finished, the page reloads once to show what the server renders for the result.

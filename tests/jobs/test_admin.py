@@ -105,6 +105,10 @@ def test_progress_page_shows_counts_and_loads_its_script_from_a_file(owner):
     html = response.text
     assert f'data-job-status-url="{url("status", job)}"' in html
     assert 'data-job-active="true"' in html
+    # Rows processed first (20 done + 4 failed), then how they ended.
+    counts = re.search(r'<p class="toolkit-job-counts">(.*?)</p>', html, re.DOTALL).group(1)
+    text = " ".join(re.sub(r"<[^>]+>", "", counts).split())
+    assert text == "24 of 80 (30%): 20 done, 4 failed, 0 skipped (unchanged)"  # the last hidden
     assert '<span data-job-field="done">20</span>' in html
     assert '<span data-job-field="percent">30</span>' in html
     assert 'src="/static/toolkit/jobs/progress.js"' in html
@@ -173,7 +177,7 @@ def test_only_superusers_delete_jobs(owner, superuser):
 
 
 def test_status_is_json_for_the_owner_and_superusers(owner, superuser):
-    job = job_of(owner, status=JobStatus.RUNNING, total=10, done=3)
+    job = job_of(owner, status=JobStatus.RUNNING, total=10, done=3, skipped=1)
     for user in (owner, superuser):
         response = client_for(user).get(url("status", job))
         assert response.status_code == 200
@@ -181,8 +185,8 @@ def test_status_is_json_for_the_owner_and_superusers(owner, superuser):
         assert "no-cache" in response["Cache-Control"]
         data = response.json()
         assert data["status"] == "running"
-        progress = (data["done"], data["total"], data["percent"], data["finished"])
-        assert progress == (3, 10, 30, False)
+        progress = (data["done"], data["processed"], data["total"], data["percent"])
+        assert progress == (3, 4, 10, 40) and data["finished"] is False
 
 
 def test_status_of_someone_elses_job_is_forbidden(owner, viewer):

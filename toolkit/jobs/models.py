@@ -184,13 +184,18 @@ class Job(models.Model):
         return not self.is_finished
 
     @property
+    def processed(self) -> int:
+        """Rows dealt with so far, however they ended: done, failed or skipped."""
+        return self.done + self.failed + self.skipped
+
+    @property
     def percent(self) -> int | None:
         """Progress in whole percent (``None`` while the total is unknown)."""
         if self.status == JobStatus.DONE:
             return 100
         if not self.total:
             return None
-        return min(100, (self.done + self.failed + self.skipped) * 100 // self.total)
+        return min(100, self.processed * 100 // self.total)
 
     @property
     def can_cancel(self) -> bool:
@@ -245,6 +250,7 @@ class Job(models.Model):
             "done": self.done,
             "failed": self.failed,
             "skipped": self.skipped,
+            "processed": self.processed,
             "stats": self.stats,
             "percent": self.percent,
             "finished": self.is_finished,

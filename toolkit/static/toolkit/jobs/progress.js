@@ -18,6 +18,7 @@
         setText("done", String(data.done));
         setText("failed", String(data.failed));
         setText("skipped", String(data.skipped || 0));
+        setText("processed", String(data.processed));
         const stats = data.stats || {};
         setText("tokens_in", String(stats.tokens_in || 0));
         setText("tokens_out", String(stats.tokens_out || 0));
@@ -27,7 +28,7 @@
         const bar = panel.querySelector("[data-job-progress]");
         if (bar && data.total) {
             bar.max = data.total;
-            bar.value = Math.min(data.total, data.done + data.failed + (data.skipped || 0));
+            bar.value = Math.min(data.total, data.processed);
             bar.textContent = `${data.percent}%`;
         }
         for (const element of panel.querySelectorAll("[data-job-show-if]")) {
