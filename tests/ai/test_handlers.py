@@ -99,6 +99,20 @@ def test_the_progress_page_shows_skipped_tokens_and_a_link_to_the_results(catalo
     assert status["skipped"] == 7
 
 
+def test_a_job_of_proposals_links_to_where_a_person_reviews_them(catalog, superuser, llm):
+    llm.answer = {"value": "A clearer description.", "reason": "Says what it is."}
+    job = finish(start(superuser, action="suggest_description", n=2))
+    assert (job.done, job.failed) == (2, 0), job.error
+
+    client = BrowserClient()
+    client.force_login(superuser)
+    page = client.get(job.get_absolute_url()).content.decode()
+
+    assert 'href="/admin/catalog/product/ai/proposals/">See the results<' in page
+    review = client.get("/admin/catalog/product/ai/proposals/").content.decode()
+    assert review.count("A clearer description.") == 2
+
+
 def test_failed_records_end_failed_and_a_rerun_completes_only_them(catalog, superuser, llm):
     llm.script("server_error", "ok", "html_502")
     job = finish(start(superuser, n=5))

@@ -30,12 +30,13 @@ from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from toolkit.admin_ext.selection import ChangelistJobHandler, Selection
+from toolkit.admin_ext.selection import ChangelistJobHandler, Selection, SelectionError
 from toolkit.ai.actions import AIAction, resolve_action
 from toolkit.ai.models import Insight
 from toolkit.ai.runner import check_limits, run_action, run_digest
 from toolkit.ai.sources import AISource
 from toolkit.conf import conf
+from toolkit.exceptions import ToolkitConfigurationError
 from toolkit.jobs.handlers import Chunk, ChunkResult, register
 
 if TYPE_CHECKING:
@@ -217,16 +218,31 @@ class AIJobHandler(ChangelistJobHandler):
         return message + "."
 
     def get_result_url(self, job: Job) -> str | None:
-        """The job's insights in the Insight admin, or the digest's page."""
+        """The digest's page; for an action whose answers are proposals, the page where
+        a person reviews them (the insights list would only show them, with no way to
+        apply one); else the job's insights in the Insight admin."""
         digest = (
             Insight.objects.filter(job_id=job.pk, kind="digest").order_by("-pk").only("pk").first()
         )
         try:
             if digest is not None:
                 return reverse("admin:toolkit_insight_digest", args=[digest.pk])
+            proposals = self._proposals_url(job)
+            if proposals is not None:
+                return proposals
             return reverse("admin:toolkit_insight_changelist") + f"?job_id={job.pk}"
         except NoReverseMatch:  # no admin site registers the Insight admin
             return None
+
+    def _proposals_url(self, job: Job) -> str | None:
+        try:
+            if self.get_action(job).result != "proposal":
+                return None
+            model_admin = self.get_selection(job).get_modeladmin()
+        except (ToolkitConfigurationError, SelectionError):  # renamed since the job ran
+            return None
+        url_of = getattr(model_admin, "_ai_url", None)
+        return url_of("proposals") if callable(url_of) else None
 
 
 def _count(insights: Any) -> ChunkResult:
