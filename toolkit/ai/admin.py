@@ -483,7 +483,7 @@ class AIActionsMixin(_ModelAdminBase):
                 format_html(
                     '{} <a href="{}">{}</a>',
                     _("Proposed changes wait for a review."),
-                    self._ai_url("proposals"),
+                    self.get_ai_proposals_url(),
                     _("Review them"),
                 ),
                 messages.INFO,
@@ -565,7 +565,7 @@ class AIActionsMixin(_ModelAdminBase):
                     "toolkit_ai_parent_template": select_template(
                         _template_names(response.template_name)
                     ),
-                    "toolkit_ai_proposals_url": self._ai_url("proposals"),
+                    "toolkit_ai_proposals_url": self.get_ai_proposals_url(),
                     "toolkit_ai_proposals_pending": pending,
                 }
             )
@@ -622,12 +622,17 @@ class AIActionsMixin(_ModelAdminBase):
                 "insights": [_insight_view(i) for i in insights],
                 "rerun_actions": [(a.name, a.get_description()) for a in rerun],
                 "rerun_url": self._ai_url("rerun", obj.pk),
-                "proposals_url": self._ai_url("proposals") if pending else "",
+                "proposals_url": self.get_ai_proposals_url() if pending else "",
                 "history_url": history_url,
             }
         }
 
     # -- URLs and views ----------------------------------------------------------------
+
+    def get_ai_proposals_url(self) -> str:
+        """Where a person reviews this model's pending proposals (also the result page
+        of a background job of a proposal action)."""
+        return self._ai_url("proposals")
 
     def _ai_url(self, name: str, *args: Any) -> str:
         opts = self.model._meta
@@ -758,7 +763,7 @@ class AIActionsMixin(_ModelAdminBase):
             return HttpResponseNotAllowed(["POST"])
         if not self.has_ai_permission(request):
             raise PermissionDenied
-        back = self._ai_url("proposals")
+        back = self.get_ai_proposals_url()
         insight = self.pending_proposals(request).filter(pk=insight_id).first()
         if insight is None:
             self.message_user(

@@ -67,11 +67,12 @@ class AIJobHandler(ChangelistJobHandler):
             return max(1, job.total or conf.AI_MAX_RECORDS)
         return conf.AI_JOB_CHUNK_SIZE
 
-    def get_action(self, job: Job) -> AIAction:
+    def get_action(self, job: Job, model_admin: admin.ModelAdmin[Any] | None = None) -> AIAction:
         """The job's action: one of the ModelAdmin's ``ai_actions`` by name, else a
-        registered one."""
+        registered one. ``model_admin``: the job's, when the caller has it already."""
         name = str(job.params.get("action", ""))
-        model_admin = self.get_selection(job).get_modeladmin()
+        if model_admin is None:
+            model_admin = self.get_selection(job).get_modeladmin()
         for candidate in getattr(model_admin, "ai_actions", None) or []:
             action = resolve_action(candidate)
             if action.name == name:
@@ -236,13 +237,14 @@ class AIJobHandler(ChangelistJobHandler):
 
     def _proposals_url(self, job: Job) -> str | None:
         try:
-            if self.get_action(job).result != "proposal":
-                return None
             model_admin = self.get_selection(job).get_modeladmin()
+            if self.get_action(job, model_admin).result != "proposal":
+                return None
         except (ToolkitConfigurationError, SelectionError):  # renamed since the job ran
             return None
-        url_of = getattr(model_admin, "_ai_url", None)
-        return url_of("proposals") if callable(url_of) else None
+        # Only AIActionsMixin serves the review page.
+        url_of = getattr(model_admin, "get_ai_proposals_url", None)
+        return url_of() if callable(url_of) else None
 
 
 def _count(insights: Any) -> ChunkResult:
