@@ -50,7 +50,14 @@ def test_bad_export_threshold_is_e071(value):
     assert ids(Bad) == ["toolkit.E071"]
 
 
-@pytest.mark.parametrize("value", [None, object, ProductResource()])
+def test_import_without_a_resource_is_off_and_passes():
+    class Off(ImportMixin, admin.ModelAdmin):
+        pass
+
+    assert ids(Off) == []
+
+
+@pytest.mark.parametrize("value", [object, ProductResource(), "ProductResource"])
 def test_import_without_a_model_resource_is_e072(value):
     class Bad(ImportMixin, admin.ModelAdmin):
         import_resource_class = value

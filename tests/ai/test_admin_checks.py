@@ -60,9 +60,16 @@ def test_a_valid_declaration_passes():
     assert ids(admin_class) == []
 
 
-@pytest.mark.parametrize("fields", [[], "name", None])
-def test_e100_ai_fields_must_be_a_non_empty_list(fields):
+@pytest.mark.parametrize("fields", ["name", None, 3])
+def test_e100_ai_fields_must_be_a_list(fields):
     assert ids(ai_admin(ai_fields=fields)) == ["toolkit.E100"]
+
+
+def test_without_ai_fields_the_mixin_is_off_and_checks_nothing(settings):
+    """A stock admin with the mixin added (and not told what to send) passes its checks,
+    even where the job layer is not installed."""
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "toolkit.jobs"]
+    assert ids(ai_admin(ai_fields=[], ai_peer_fields=["price"])) == []
 
 
 @pytest.mark.parametrize("path", ["nope", "supplier.nope", "price.amount", "reviews", 3])

@@ -1472,6 +1472,8 @@ class ImportMixin(_ModelAdminBase):
     """
 
     #: The django-import-export ``ModelResource`` class that maps columns to fields.
+    #: ``None`` (and ``get_import_resource()`` not overridden): import is off, so the
+    #: mixin can be added to an admin that works today and changes nothing.
     import_resource_class: ClassVar[type[Any] | None] = None
 
     #: Largest upload accepted, in bytes.
@@ -1492,7 +1494,9 @@ class ImportMixin(_ModelAdminBase):
         errors = list(super().check(**kwargs))
         name = type(self).__name__
         resource_class = self.import_resource_class
-        if resource_class is None or not (
+        if resource_class is None:
+            pass  # import is off (or get_import_resource() is overridden)
+        elif not (
             isinstance(resource_class, type)
             and issubclass(resource_class, Resource)
             and getattr(resource_class._meta, "model", None) is not None
@@ -1537,9 +1541,21 @@ class ImportMixin(_ModelAdminBase):
 
     # -- hooks --------------------------------------------------------------------
 
+    def import_enabled(self, request: HttpRequest | None = None) -> bool:
+        """Whether this admin imports at all: it has a resource to read rows with."""
+        return (
+            self.import_resource_class is not None
+            or type(self).get_import_resource is not ImportMixin.get_import_resource
+        )
+
     def has_import_permission(self, request: HttpRequest) -> bool:
-        """Importing adds and changes rows: both permissions are needed."""
-        return bool(self.has_add_permission(request) and self.has_change_permission(request))
+        """Importing adds and changes rows: both permissions are needed (and import must
+        be on for this admin)."""
+        return bool(
+            self.import_enabled(request)
+            and self.has_add_permission(request)
+            and self.has_change_permission(request)
+        )
 
     def get_import_resource(self, request: HttpRequest) -> Any:
         """The resource instance that reads rows; ``import_resource_class()`` by default."""

@@ -221,7 +221,9 @@ class AIActionsMixin(_ModelAdminBase):
     panel and the review of proposed changes. Put it before ``admin.ModelAdmin``."""
 
     #: Fields sent to the model: names, or paths across foreign keys ("category.name").
-    #: Nothing else leaves the database. Required.
+    #: Nothing else leaves the database. Empty (the default): the mixin adds nothing to
+    #: the admin (no action, column, filter or panel), so that it can be added to an
+    #: admin that works today and changes nothing until it is told what to send.
     ai_fields: Sequence[str] = ()
     #: Related rows sent with each record, capped:
     #: ``{"reviews": Related("reviews", fields=["rating", "text"], limit=20)}``.
@@ -291,18 +293,27 @@ class AIActionsMixin(_ModelAdminBase):
 
         return AISource.from_admin(self, request)
 
+    def ai_enabled(self, request: HttpRequest | None = None) -> bool:
+        """Whether this admin offers AI at all: it names fields to send (``ai_fields``)."""
+        return bool(self.get_ai_fields(request))
+
     def has_ai_permission(
         self, request: HttpRequest, action: AIAction | None = None, obj: Any = None
     ) -> bool:
-        """Whether the person may run ``action`` (any AI action when ``None``): its
-        permission (``toolkit.run_ai``) and the view permission on the model."""
+        """Whether the person may run ``action`` (any AI action when ``None``): AI is on
+        for this admin, its permission (``toolkit.run_ai``) and the view permission on
+        the model."""
+        if not self.ai_enabled(request):
+            return False
         user = request.user
         permission = action.permission if action is not None else "toolkit.run_ai"
         return bool(user.has_perm(permission)) and self.has_view_or_change_permission(request, obj)
 
     def has_ai_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Whether the person sees insights (column, filter, panel): those who may run
-        AI actions or view insights, and view the record."""
+        """Whether the person sees insights (column, filter, panel): AI is on for this
+        admin, and they may run AI actions or view insights, and view the record."""
+        if not self.ai_enabled(request):
+            return False
         user = request.user
         allowed = user.has_perm("toolkit.run_ai") or user.has_perm("toolkit.view_insight")
         return bool(allowed) and self.has_view_or_change_permission(request, obj)
@@ -928,9 +939,11 @@ def _check_ai_options(modeladmin: Any) -> list[checks.CheckMessage]:
         errors.append(checks.Error(msg, hint=hint, obj=modeladmin, id=id))
 
     fields = modeladmin.ai_fields
-    if isinstance(fields, str) or not isinstance(fields, list | tuple) or not fields:
+    if isinstance(fields, list | tuple) and not fields:
+        return errors  # AI is off for this admin: its other options are not used.
+    if isinstance(fields, str) or not isinstance(fields, list | tuple):
         error(
-            f"{where}.ai_fields must be a non-empty list of field names, not {fields!r}.",
+            f"{where}.ai_fields must be a list of field names, not {fields!r}.",
             "List the fields the model may see, e.g. ai_fields = ['name', 'description'].",
             "toolkit.E100",
         )
