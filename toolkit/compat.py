@@ -62,3 +62,27 @@ def inclusion_admin_node(name: str, parser: Any, token: Any, **kwargs: Any) -> A
     if "name" in inspect.signature(InclusionAdminNode.__init__).parameters:
         return InclusionAdminNode(name, parser, token, **kwargs)
     return InclusionAdminNode(parser, token, **kwargs)
+
+
+def get_actions_at(modeladmin: Any, request: Any, location: Any = None) -> dict[str, Any]:
+    """``modeladmin.get_actions()`` for ``location`` (the change list when ``None``),
+    whatever signature an override of it has.
+
+    Django 6.1 added ``action_location`` to ``get_actions()`` and still accepts
+    overrides written as ``get_actions(self, request)``: it calls those without the
+    argument and offers them no change-form actions. The toolkit's code asks through
+    here so that such an admin keeps working with our mixins added; Django itself warns
+    about the old signature when it calls it.
+    """
+    from django.contrib.admin import options
+    from django.utils.inspect import get_func_args
+
+    action_location = getattr(options, "ActionLocation", None)
+    if action_location is None:  # Django 5.2: actions belong to the change list only.
+        return dict(modeladmin.get_actions(request)) if location is None else {}
+    location = location or action_location.CHANGE_LIST
+    if "action_location" in get_func_args(modeladmin.get_actions):
+        return dict(modeladmin.get_actions(request, action_location=location))
+    if location != action_location.CHANGE_LIST:
+        return {}
+    return dict(modeladmin.get_actions(request))
