@@ -13,6 +13,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.messages import get_messages
+from django.core import checks
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 
@@ -20,9 +21,10 @@ from demo.catalog.models import Category, Product, Supplier
 from tests.admin_ext.site_performance import keyset_site, site
 from tests.conftest import ON_POSTGRES
 from toolkit.admin_ext import pagination
+from toolkit.admin_ext.advice import performance_advice
+from toolkit.admin_ext.changelist_template import TOOLKIT_CHANGE_LIST
 from toolkit.admin_ext.pagination import EstimatedCountPaginator, count_rows, round_estimate
 from toolkit.admin_ext.performance import (
-    PAGINATION_CHANGE_LIST_TEMPLATE,
     PerformanceMixin,
     select_related_paths,
 )
@@ -484,19 +486,23 @@ def test_non_staff_is_sent_to_login(client, customer, products, who):
 # --- template --------------------------------------------------------------------------
 
 
-def test_default_template_is_the_admins_with_toolkit_pagination(root_client, products):
+def test_default_template_is_the_toolkits_on_top_of_the_admins(root_client, products):
     response = root_client.get(PRODUCTS, {"p": "2"})
-    assert response.template_name == PAGINATION_CHANGE_LIST_TEMPLATE
+    assert response.template_name == TOOLKIT_CHANGE_LIST
+    parent = response.context_data["toolkit_parent_change_list"]
+    assert parent.origin.template_name == "admin/change_list.html"
     content = response.content.decode()
     assert 'id="changelist"' in content and 'class="paginator"' in content
     assert 'aria-current="page">2</a>' in content or '<span class="this-page">2</span>' in content
     assert "210 products" in content
 
 
-def test_own_template_is_left_alone(root_client, products, monkeypatch):
+def test_own_template_is_the_parent(root_client, products, monkeypatch):
     monkeypatch.setattr(site._registry[Product], "change_list_template", "admin/change_list.html")
     response = root_client.get(PRODUCTS)
-    assert response.template_name == "admin/change_list.html"
+    assert response.template_name == TOOLKIT_CHANGE_LIST
+    parent = response.context_data["toolkit_parent_change_list"]
+    assert parent.origin.template_name == "admin/change_list.html"
 
 
 # --- system checks ---------------------------------------------------------------------
@@ -524,7 +530,7 @@ def test_w040_list_display_relation_left_out_of_select_related():
         list_display = ["sku", "category", "supplier__country"]
         list_select_related = ["category"]
 
-    messages = Partial(Product, admin.AdminSite()).check()
+    messages = performance_advice(Partial(Product, admin.AdminSite()))
     [w040] = [m for m in messages if m.id == "toolkit.W040"]
     assert "'supplier'" in w040.msg and w040.hint
 
@@ -534,7 +540,7 @@ def test_w040_nested_path_left_out_of_select_related():
         list_display = ["name", "parent__parent__name"]
         list_select_related = ["parent"]
 
-    messages = Shallow(Category, admin.AdminSite()).check()
+    messages = performance_advice(Shallow(Category, admin.AdminSite()))
     assert ["'parent__parent'" in m.msg for m in messages if m.id == "toolkit.W040"] == [True]
 
 
@@ -545,7 +551,7 @@ def test_w040_select_related_true_does_not_follow_nullable_relations():
     model_admin = AllOfThem(Product, admin.AdminSite())
     # Deprecated on Django 6.1 (warns when set on the class), still seen on 5.2.
     model_admin.list_select_related = True
-    messages = [m for m in model_admin.check() if m.id == "toolkit.W040"]
+    messages = [m for m in performance_advice(model_admin) if m.id == "toolkit.W040"]
     assert ["'category__parent'" in m.msg for m in messages] == [True]
 
 
@@ -554,13 +560,51 @@ def test_w041_filter_and_ordering_without_index():
         list_filter = ["weight", "supplier__phone", "status", "is_active"]
         ordering = ["-cost"]
 
-    messages = [m for m in Unindexed(Product, admin.AdminSite()).check() if m.id == "toolkit.W041"]
+    model_admin = Unindexed(Product, admin.AdminSite())
+    messages = [m for m in performance_advice(model_admin) if m.id == "toolkit.W041"]
     assert [m.msg.split(" uses ")[0] for m in messages] == [
         "list_filter[0]",
         "list_filter[1]",
         "ordering",
     ]
     assert all(m.hint for m in messages)
+
+
+def test_performance_advice_runs_with_check_deploy_only():
+    """A small project that only installs the toolkit passes ``check --fail-level
+    WARNING``: index and join advice is for ``check --deploy``."""
+
+    class Unindexed(PerformanceMixin, admin.ModelAdmin):
+        list_display = ["sku", "supplier"]
+        list_select_related = ["category"]
+        list_filter = ["weight"]
+
+    site = admin.AdminSite(name="advice")
+    site.register(Product, Unindexed)
+    model_admin = site.get_model_admin(Product)
+    assert toolkit_ids(Unindexed) == []
+    ordinary = {m.id for m in checks.run_checks(tags=[checks.Tags.admin])}
+    deploy = [
+        m
+        for m in checks.run_checks(tags=[checks.Tags.admin], include_deployment_checks=True)
+        if m.obj is Unindexed
+    ]
+    assert not {"toolkit.W040", "toolkit.W041"} & ordinary
+    assert sorted(m.id for m in deploy) == ["toolkit.W040", "toolkit.W041"]
+    assert deploy == performance_advice(model_admin)
+
+
+@pytest.mark.parametrize("option", ["list_display", "ordering", "list_filter"])
+def test_options_of_the_wrong_type_are_left_to_djangos_checks(option):
+    """``list_display = 10`` is Django's admin.E107, ``ordering = 10`` its E031: our
+    checks must not crash on them first."""
+    attrs = {option: 10, "keyset_pagination": True}
+    Wrong = type("Wrong", (PerformanceMixin, admin.ModelAdmin), attrs)
+    model_admin = Wrong(Product, admin.AdminSite())
+    messages = model_admin.check()
+    assert not [m for m in messages if m.id.startswith("toolkit.")]
+    assert {m.id for m in messages} & {"admin.E107", "admin.E031", "admin.E112"}
+    assert performance_advice(model_admin) == []
 
 
 def test_e040_keyset_over_a_random_or_to_many_ordering():

@@ -15,6 +15,8 @@ Public names are listed in ``__all__``; anything else may change without notice.
 
 from __future__ import annotations
 
+# Importing registers the deploy-time performance advice (toolkit.W040, W041).
+from . import advice as advice
 from .actions import BulkActionsMixin, bulk_action, deletion_summary
 from .filters import (
     DateRangeFilter,

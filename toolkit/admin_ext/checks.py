@@ -1,38 +1,34 @@
-"""System checks of :class:`~toolkit.admin_ext.PerformanceMixin` ModelAdmins.
+"""System checks of :class:`~toolkit.admin_ext.PerformanceMixin` ModelAdmins' own options.
 
 Run by ``PerformanceMixin.check()`` (so by ``manage.py check`` for every registered
-admin using it). Ids ``toolkit.E040``-``E049`` and ``toolkit.W040``-``W049``:
+admin using it). Ids ``toolkit.E040``-``E049``:
 
 =============  ==========================================================================
 toolkit.E040   ``keyset_pagination`` over a default ordering it cannot page (random, or
                across a many-valued relation)
 toolkit.E041   a ``list_select_related_extra`` entry that ``select_related()`` cannot follow
 toolkit.E042   ``estimated_count_threshold`` that is not a non-negative integer or None
-toolkit.W040   a relation shown by ``list_display`` that ``list_select_related`` leaves out:
-               one query per row
-toolkit.W041   a ``list_filter`` field, or the first field of the default ordering, with no
-               database index: a scan of the whole table on a big one
 =============  ==========================================================================
+
+Advice about the database (``toolkit.W040``, ``W041``) is in :mod:`.advice`: it runs with
+``manage.py check --deploy`` only.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import F, OrderBy
 from django.db.models.constants import LOOKUP_SEP
 
 from .pagination import UnknownOrderingField, UnsupportedOrdering, ordering_terms
-from .performance import select_related_paths
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
-__all__ = ["is_indexed", "performance_checks"]
+__all__ = ["default_ordering", "performance_checks"]
 
 
 def performance_checks(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:
@@ -41,8 +37,6 @@ def performance_checks(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage
         *_check_keyset_ordering(model_admin),
         *_check_select_related_extra(model_admin),
         *_check_estimated_count_threshold(model_admin),
-        *_check_select_related(model_admin),
-        *_check_indexes(model_admin),
     ]
 
 
@@ -64,15 +58,18 @@ def _check_estimated_count_threshold(model_admin: ModelAdmin[Any]) -> list[check
     ]
 
 
-def _default_ordering(model_admin: ModelAdmin[Any]) -> list[Any]:
-    return list(model_admin.ordering or model_admin.model._meta.ordering or [])
+def default_ordering(model_admin: ModelAdmin[Any]) -> list[Any]:
+    """The admin's ordering, else the model's; empty when either is not a list or tuple
+    (Django's admin.E031 reports a bad ``ordering``, models.E014 a bad ``Meta.ordering``)."""
+    ordering = model_admin.ordering or model_admin.model._meta.ordering or []
+    return list(ordering) if isinstance(ordering, list | tuple) else []
 
 
 def _check_keyset_ordering(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:
     if not getattr(model_admin, "keyset_pagination", False):
         return []
     try:
-        ordering_terms(model_admin.model, _default_ordering(model_admin))
+        ordering_terms(model_admin.model, default_ordering(model_admin))
     except UnknownOrderingField:
         return []  # perhaps an annotation of get_queryset(); admin.E033 knows the rest
     except UnsupportedOrdering as exc:
@@ -126,127 +123,4 @@ def _check_select_related_extra(model_admin: ModelAdmin[Any]) -> list[checks.Che
         )
         for path in extra
         if not isinstance(path, str) or not _follows(model_admin.model, path)
-    ]
-
-
-def _covered(path: str, configured: Any, model: type[models.Model]) -> bool:
-    if configured is True:
-        # select_related() with no argument follows non-null foreign keys only.
-        opts = model._meta
-        for part in path.split(LOOKUP_SEP):
-            field = opts.get_field(part)
-            if getattr(field, "null", False) or not field.many_to_one:
-                return False
-            opts = field.related_model._meta  # type: ignore[union-attr]
-        return True
-    return any(entry == path or entry.startswith(path + LOOKUP_SEP) for entry in configured)
-
-
-def _check_select_related(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:
-    configured = model_admin.list_select_related
-    if configured is False or not isinstance(configured, bool | list | tuple):
-        return []  # False: PerformanceMixin derives it; anything else is admin.E117
-    if not isinstance(model_admin.list_display, list | tuple):
-        return []
-    return [
-        checks.Warning(
-            f"list_display shows {path!r}, which list_select_related leaves out: every row "
-            "of a page runs one more query for it.",
-            hint=(
-                f"Add {path!r} to list_select_related, or leave list_select_related unset "
-                "so that PerformanceMixin derives it from list_display."
-            ),
-            obj=type(model_admin),
-            id="toolkit.W040",
-        )
-        for path in select_related_paths(model_admin.model, model_admin.list_display)
-        if not _covered(path, configured, model_admin.model)
-    ]
-
-
-def is_indexed(field: Any) -> bool:
-    """Can the database find rows by ``field`` without reading the whole table?
-
-    True for a primary key, a unique field, ``db_index`` (foreign keys have it by
-    default), the first column of a ``Meta.indexes`` entry, of a unique constraint or
-    of ``unique_together``; and for relations whose rows live in another table.
-    """
-    if not getattr(field, "concrete", False) or field.many_to_many:
-        return True  # a reverse relation or many-to-many: joined through foreign keys
-    if field.primary_key or field.unique or field.db_index:
-        return True
-    opts = field.model._meta
-    names = {field.name, field.attname}
-    for index in opts.indexes:
-        if index.fields and index.fields[0].lstrip("-") in names and index.condition is None:
-            return True
-    for constraint in opts.constraints:
-        fields = getattr(constraint, "fields", ())
-        if (
-            isinstance(constraint, models.UniqueConstraint)
-            and fields
-            and fields[0] in names
-            and constraint.condition is None
-        ):
-            return True
-    return any(together and together[0] in names for together in opts.unique_together)
-
-
-def _unindexed(model: type[models.Model], path: str) -> Any:
-    """The field at the end of ``path`` when it has no index (booleans excepted)."""
-    try:
-        field = get_fields_from_path(model, path)[-1]
-    except (FieldDoesNotExist, NotRelationField):
-        return None  # admin.E116 / admin.E033 report it
-    # A two-valued column is rarely worth an index: the planner reads the ordering's
-    # index and filters as it goes.
-    if isinstance(field, models.BooleanField) or is_indexed(field):
-        return None
-    return field
-
-
-def _check_indexes(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:
-    model = model_admin.model
-    found: list[tuple[str, str, Any]] = []
-    list_filter = model_admin.list_filter
-    for index, item in enumerate(list_filter if isinstance(list_filter, list | tuple) else ()):
-        if isinstance(item, list | tuple) and item:
-            item = item[0]
-        if isinstance(item, models.Field):
-            item = item.name
-        if isinstance(item, str) and (field := _unindexed(model, item)) is not None:
-            found.append((f"list_filter[{index}]", item, field))
-
-    ordering = _default_ordering(model_admin)
-    first = ordering[0] if ordering else None
-    if isinstance(first, OrderBy):
-        first = first.expression
-    if isinstance(first, F):
-        first = first.name  # type: ignore[attr-defined]
-    if isinstance(first, str) and first.lstrip("-") not in ("?", "pk"):
-        name = first.lstrip("-")
-        try:
-            last = get_fields_from_path(model, name)[-1]
-        except (FieldDoesNotExist, NotRelationField):
-            last = None
-        # Ordering by a foreign key orders by the related model's own ordering.
-        if last is not None and not last.is_relation:
-            field = _unindexed(model, name)
-            if field is not None:
-                source = "ordering" if model_admin.ordering else f"{model.__name__}.Meta.ordering"
-                found.append((source, name, field))
-
-    return [
-        checks.Warning(
-            f"{source} uses {path!r}, and {field.model.__name__}.{field.name} has no database "
-            "index: on a big table every page reads the whole table.",
-            hint=(
-                f"Add db_index=True to {field.model.__name__}.{field.name}, or an index "
-                f"starting with it to {field.model.__name__}.Meta.indexes (or silence "
-                "toolkit.W041 if the table stays small)."
-            ),
-            obj=type(model_admin),
-            id="toolkit.W041",
-        )
-        for source, path, field in found
     ]

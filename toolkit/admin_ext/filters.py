@@ -59,6 +59,7 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from .in_page import log_disallowed_lookup, mark_changelist_page, on_changelist_page
 from .search import PathError, resolve_path
 
 if TYPE_CHECKING:
@@ -1165,6 +1166,14 @@ class FilterValidationMixin(_ChangeListBase):
         return self.__dict__.setdefault("_toolkit_ignored_parameters", {})
 
     def get_filters(self, request: HttpRequest) -> Any:
+        if not on_changelist_page(request):
+            result = super().get_filters(request)
+            for spec in result[0]:
+                # A toolkit filter checks its own values; Django's would raise here.
+                invalid = getattr(spec, "invalid_parameters", None)
+                if invalid:
+                    raise IncorrectLookupParameters(f"Bad value for {', '.join(invalid)}.")
+            return self._toolkit_without_needless_distinct(result)
         for _round in range(self.max_filter_rounds):
             self._toolkit_drop_disallowed(request)
             self._toolkit_drop_bad_drilldown(request)
@@ -1253,6 +1262,7 @@ class FilterValidationMixin(_ChangeListBase):
         for name, values in list(self.get_filters_params().items()):
             for value in values if isinstance(values, list) else [values]:
                 if not self.model_admin.lookup_allowed(name, value, request):
+                    log_disallowed_lookup(request, name)
                     self._toolkit_ignore(
                         request,
                         [name],
@@ -1364,7 +1374,11 @@ def with_filter_validation(changelist_class: type[ChangeList]) -> type[ChangeLis
             type(
                 changelist_class.__name__,
                 (FilterValidationMixin, changelist_class),
-                {"__module__": changelist_class.__module__, "__doc__": changelist_class.__doc__},
+                {
+                    "__module__": changelist_class.__module__,
+                    "__qualname__": changelist_class.__qualname__,
+                    "__doc__": changelist_class.__doc__,
+                },
             ),
         )
     return _validating_classes[changelist_class]
@@ -1389,7 +1403,8 @@ class FiltersMixin(_ModelAdminBase):
     def get_filters_media(self, request: HttpRequest, changelist: ChangeList) -> forms.Media:
         """Media of the filters on this page (any filter with a ``media`` attribute)."""
         media = forms.Media()
-        for spec in changelist.filter_specs:
+        # A ChangeList of the admin's own may build its queryset without get_filters().
+        for spec in getattr(changelist, "filter_specs", ()):
             spec_media = getattr(spec, "media", None)
             if isinstance(spec_media, forms.Media):
                 media += spec_media
@@ -1398,6 +1413,7 @@ class FiltersMixin(_ModelAdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        mark_changelist_page(request)
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if isinstance(context, dict) and isinstance(context.get("cl"), ChangeList):

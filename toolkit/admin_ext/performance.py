@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.options import ModelAdmin
+from django.contrib.admin.options import IncorrectLookupParameters, ModelAdmin
 from django.contrib.admin.templatetags.admin_list import pagination as admin_pagination
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import (
@@ -53,8 +53,6 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.template.loader import select_template
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.html import conditional_escape
@@ -66,6 +64,9 @@ from django.utils.translation import ngettext
 from toolkit.compat import fetch_peers
 from toolkit.conf import conf
 
+from .changelist_template import use_toolkit_change_list
+from .checks import performance_checks
+from .in_page import log_disallowed_lookup, mark_changelist_page, on_changelist_page
 from .pagination import (
     CURSOR_VAR,
     EstimatedCountPaginator,
@@ -99,7 +100,6 @@ logger = logging.getLogger(__name__)
 #: The changelist template PerformanceMixin uses when the admin names none: the
 #: admin's usual one (``admin/<app>/<model>/change_list.html`` and so on) with the
 #: toolkit's pagination.
-PAGINATION_CHANGE_LIST_TEMPLATE = "toolkit/admin_ext/pagination_change_list.html"
 
 
 def select_related_paths(model: type[models.Model], list_display: Iterable[Any]) -> list[str]:
@@ -193,7 +193,8 @@ class PerformanceChangeListMixin(_ChangeListBase):
         self.keyset_pagination = _admin_hook(model_admin, "get_keyset_pagination", request)
         #: Draw the rows with toolkit.admin_ext.rows (read by {% toolkit_result_list %}).
         self.fast_result_rows = _admin_hook(model_admin, "get_fast_result_rows", request)
-        self._reject_bad_parameters(request)
+        if on_changelist_page(request):
+            self._reject_bad_parameters(request)
         super().__init__(
             request,
             model,
@@ -278,6 +279,7 @@ class PerformanceChangeListMixin(_ChangeListBase):
         for name, values in lookups.items():
             for value in values if isinstance(values, list) else [values]:
                 if not self.model_admin.lookup_allowed(name, value, request):
+                    log_disallowed_lookup(request, name)
                     drop.add(name)
                     notes.append(
                         _("Filtering by %(name)s is not allowed; it was ignored.")
@@ -345,7 +347,7 @@ class PerformanceChangeListMixin(_ChangeListBase):
         multi_page = result_count > self.list_per_page
         if (self.show_all and can_show_all) or not multi_page:
             result_list = self.queryset.all()
-            if self.page_num > 1 and not self.show_all:
+            if self.page_num > 1 and not self.show_all and on_changelist_page(request):
                 self._missing_page(request, shown=1)
         else:
             try:
@@ -364,6 +366,8 @@ class PerformanceChangeListMixin(_ChangeListBase):
         )
 
     def _missing_page(self, request: HttpRequest, shown: int) -> None:
+        if not on_changelist_page(request):
+            raise IncorrectLookupParameters(f"There is no page {self.page_num}.")
         messages.warning(
             request,
             _("There is no page %(page)s; showing page %(shown)s.")
@@ -495,8 +499,13 @@ class PerformanceChangeListMixin(_ChangeListBase):
     # --- template -----------------------------------------------------------------------
 
     @property
-    def toolkit_pagination(self) -> dict[str, Any]:
-        """What ``toolkit/admin_ext/pagination.html`` renders."""
+    def toolkit_pagination(self) -> dict[str, Any] | None:
+        """What ``toolkit/admin_ext/pagination.html`` renders: keyset links, or page
+        numbers with an estimated count. ``None`` for exactly counted pages by number,
+        which Django's own ``{% pagination %}`` draws (a model's or an app's
+        ``pagination.html`` included)."""
+        if not (self.keyset_pagination or self.result_count_is_estimated):
+            return None
         count = (
             number_format(self.result_count, force_grouping=True)
             if self.result_count_is_estimated
@@ -535,15 +544,19 @@ def with_performance(changelist_class: type[ChangeList]) -> type[ChangeList]:
     """
     if issubclass(changelist_class, PerformanceChangeListMixin):
         return changelist_class
-    if changelist_class is ChangeList:
-        return PerformanceChangeList
+    # Named as the class it extends (Django's ChangeList included), so that its repr()
+    # and the name a project's code or tests see stay what they were.
     if changelist_class not in _composed:
         _composed[changelist_class] = cast(
             type[ChangeList],
             type(
                 changelist_class.__name__,
                 (PerformanceChangeListMixin, changelist_class),
-                {"__module__": changelist_class.__module__, "__doc__": changelist_class.__doc__},
+                {
+                    "__module__": changelist_class.__module__,
+                    "__qualname__": changelist_class.__qualname__,
+                    "__doc__": changelist_class.__doc__,
+                },
             ),
         )
     return _composed[changelist_class]
@@ -704,8 +717,18 @@ class PerformanceMixin(_ModelAdminBase):
         allow_empty_first_page: bool = True,
     ) -> Paginator:
         """An :class:`EstimatedCountPaginator` when ``get_estimated_count()`` says so,
-        computing ``get_count_aggregates()`` with its exact count."""
-        if self.get_estimated_count(request):
+        computing ``get_count_aggregates()`` with its exact count.
+
+        Only for this admin's changelist, and only where the admin keeps Django's
+        ``paginator``: a paginator of its own is honoured as Django honours it, and other
+        pages that page through this hook (the object history's log entries) get
+        Django's.
+        """
+        if (
+            self.paginator is Paginator
+            and getattr(queryset, "model", None) is self.model
+            and self.get_estimated_count(request)
+        ):
             return EstimatedCountPaginator(
                 queryset,
                 per_page,
@@ -719,6 +742,7 @@ class PerformanceMixin(_ModelAdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        mark_changelist_page(request)
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if not isinstance(context, dict):
@@ -730,16 +754,9 @@ class PerformanceMixin(_ModelAdminBase):
             context["selection_note_all"] = _("All about %(total_count)s selected") % {
                 "total_count": number_format(cl.result_count, force_grouping=True)
             }
-        if isinstance(response, TemplateResponse) and not self.change_list_template:
-            # Keep the admin's usual template (app- and model-specific ones included)
-            # as the parent, with the toolkit's pagination in it.
-            context["toolkit_parent_change_list"] = select_template(
-                cast(Sequence[str], response.template_name)
-            )
-            response.template_name = PAGINATION_CHANGE_LIST_TEMPLATE
+        context["toolkit_pagination"] = cl.toolkit_pagination
+        use_toolkit_change_list(response)
         return response
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        from .checks import performance_checks
-
         return [*super().check(**kwargs), *performance_checks(self)]

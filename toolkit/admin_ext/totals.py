@@ -22,6 +22,7 @@ from django.utils import formats
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.admin_ext.changelist_template import use_toolkit_change_list
 from toolkit.admin_ext.rows import result_list
 from toolkit.exceptions import ToolkitConfigurationError
 
@@ -207,8 +208,6 @@ class TotalsMixin(_ModelAdminBase):
     #: on PostgreSQL). ``None`` always aggregates.
     list_totals_max_rows: int | None = None
 
-    change_list_template = "toolkit/admin_ext/change_list.html"
-
     def get_list_totals(self, request: HttpRequest) -> Mapping[str, str]:
         """The totals for this request (e.g. margins only for some groups)."""
         return self.list_totals
@@ -267,6 +266,7 @@ class TotalsMixin(_ModelAdminBase):
                 context["toolkit_totals"] = ChangeListTotals(
                     self, request, cl, spec, max_rows=self.get_list_totals_max_rows(request)
                 )
+                use_toolkit_change_list(response)
         return response
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -300,7 +300,8 @@ class TotalsMixin(_ModelAdminBase):
                     id="toolkit.E031",
                 )
             )
-        list_display = [item for item in self.list_display if isinstance(item, str)]
+        shown = self.list_display if isinstance(self.list_display, list | tuple) else None
+        list_display = [item for item in shown or () if isinstance(item, str)]
         for field_name, aggregate in totals.items():
             problem = totals_field_problem(self.model, field_name, aggregate)
             if problem:
@@ -315,7 +316,7 @@ class TotalsMixin(_ModelAdminBase):
                         id="toolkit.E031",
                     )
                 )
-            elif field_name not in list_display:
+            elif shown is not None and field_name not in list_display:  # else admin.E107
                 messages.append(
                     checks.Warning(
                         f"{name}.list_totals has a total for {field_name!r}, which is not in "
