@@ -10,10 +10,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from toolkit.admin_ext.models import SavedView
+from toolkit.query_input import QueryInputMixin
 
 
 @admin.register(SavedView)
-class SavedViewAdmin(admin.ModelAdmin):
+class SavedViewAdmin(QueryInputMixin, admin.ModelAdmin):
     list_display = ["name", "content_type", "owner", "shared_with_group", "updated"]
     list_filter = ["content_type"]
     list_select_related = ["content_type", "owner", "shared_with_group"]

@@ -59,6 +59,8 @@ from django.utils.http import urlencode
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from toolkit.query_input import drop_unusable_parameters
+
 from .in_page import log_disallowed_lookup, mark_changelist_page, on_changelist_page
 from .search import PathError, resolve_path
 
@@ -1414,6 +1416,7 @@ class FiltersMixin(_ModelAdminBase):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         mark_changelist_page(request)
+        drop_unusable_parameters(request)
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if isinstance(context, dict) and isinstance(context.get("cl"), ChangeList):

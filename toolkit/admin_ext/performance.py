@@ -63,6 +63,7 @@ from django.utils.translation import ngettext
 
 from toolkit.compat import fetch_peers
 from toolkit.conf import conf
+from toolkit.query_input import drop_unusable_parameters
 
 from .changelist_template import use_toolkit_change_list
 from .checks import performance_checks
@@ -257,12 +258,22 @@ class PerformanceChangeListMixin(_ChangeListBase):
         if ordering:
             parts = ordering.split(".")
             bad = [part for part in parts if not self._is_sortable(part)]
-            if bad:
-                good = ".".join(part for part in parts if part not in bad)
+            # A column sorted twice sorts by its first mention only: the rest mean
+            # nothing, and hundreds of them make a query no database plans.
+            seen: set[str] = set()
+            good_parts = []
+            for part in parts:
+                column = part.lstrip("-")
+                if part not in bad and column not in seen:
+                    seen.add(column)
+                    good_parts.append(part)
+            if bad or len(good_parts) != len(parts):
+                good = ".".join(good_parts)
                 if good:
                     replace[ORDER_VAR] = good
                 else:
                     drop.add(ORDER_VAR)
+            if bad:
                 notes.append(
                     ngettext(
                         "Ignored the sort “%(parts)s”: there is no such sortable column.",
@@ -743,6 +754,7 @@ class PerformanceMixin(_ModelAdminBase):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         mark_changelist_page(request)
+        drop_unusable_parameters(request)
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if not isinstance(context, dict):
