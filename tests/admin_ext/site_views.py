@@ -83,10 +83,19 @@ site.register(Review, ReviewAdmin)
 site.register(Category, CategoryAdmin)
 site.register(Supplier, admin.ModelAdmin)
 
+
+class SavedViewsProductAdmin(SavedViewsMixin, PlainProductAdmin):
+    """The plain list with saved views alone, to count what the menu costs."""
+
+
 plain_site = admin.AdminSite(name="plain_admin")
 plain_site.register(Product, PlainProductAdmin)
+
+menu_site = admin.AdminSite(name="menu_admin")
+menu_site.register(Product, SavedViewsProductAdmin)
 
 urlpatterns = [
     path("admin/", site.urls),
     path("plain/", plain_site.urls),
+    path("menu/", menu_site.urls),
 ]

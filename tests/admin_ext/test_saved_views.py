@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin import AdminSite
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages import get_messages
@@ -21,6 +22,11 @@ pytestmark = pytest.mark.urls("tests.admin_ext.site_views")
 
 CHANGELIST = "/admin/catalog/product/"
 SAVE = "/admin/catalog/product/saved-views/save/"
+MENU = "/admin/catalog/product/saved-views/menu/"
+PAGE = "/admin/catalog/product/saved-views/"
+# The same list without the toolkit, and with saved views alone.
+PLAIN_CHANGELIST = "/plain/catalog/product/"
+MENU_CHANGELIST = "/menu/catalog/product/"
 
 
 def apply_url(view):
@@ -101,11 +107,91 @@ def as_viewer(client, viewer, products):
     return client
 
 
+def menu(client, query=None):
+    """The panel the menu fetches when it is opened on the list with ``query``."""
+    response = client.get(MENU, query or {})
+    assert response.status_code == 200
+    return response
+
+
 def menu_names(response):
-    return [entry.name for entry in response.context["toolkit_saved_views"].entries]
+    return [entry.name for entry in response.context["panel"].entries]
 
 
-# --- the menu --------------------------------------------------------------------------
+def count_queries(client, url, query=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, query or {})
+    assert response.status_code == 200
+    return len(queries.captured_queries), response
+
+
+# --- the changelist page ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("views", [0, 1, 20])
+def test_the_menu_costs_the_changelist_page_no_query(as_viewer, viewer, colleague, buyers, views):
+    for i in range(views):
+        saved(viewer if i % 2 else colleague, f"View {i}", f"q={i}", group=buyers)
+    query = {"status__exact": "active", "q": "usb"}
+    count_queries(as_viewer, PLAIN_CHANGELIST, query)  # warm the caches of both pages
+    count_queries(as_viewer, MENU_CHANGELIST, query)
+
+    plain, _ = count_queries(as_viewer, PLAIN_CHANGELIST, query)
+    with_menu, response = count_queries(as_viewer, MENU_CHANGELIST, query)
+
+    assert response.context["toolkit_saved_views"] is not None
+    assert 'class="toolkit-saved-views-menu"' in response.content.decode()
+    assert with_menu == plain
+
+
+def test_the_changelist_page_adds_no_form_field_for_the_menu(as_viewer, viewer, buyers):
+    """Forms live in the panel: the page's own fields are those Django renders."""
+    saved(viewer, "Mine", "q=usb")
+    plain = as_viewer.get(PLAIN_CHANGELIST).content.decode()
+    html = as_viewer.get(MENU_CHANGELIST).content.decode()
+
+    for tag in ("<input", "<select", "<form", "<ul"):
+        assert html.count(tag) == plain.count(tag), tag
+
+
+def test_the_closed_menu_links_to_its_panel_and_page_for_the_current_query(as_viewer):
+    response = as_viewer.get(CHANGELIST, {"status__exact": "active", "p": "2", "q": "usb"})
+
+    links = response.context["toolkit_saved_views"]
+    assert links.panel_url == f"{MENU}?status__exact=active&q=usb"
+    assert links.page_url == f"{PAGE}?status__exact=active&q=usb"
+    html = response.content.decode()
+    assert f'data-toolkit-saved-views="{MENU}?status__exact=active&amp;q=usb"' in html
+    assert f'<a href="{PAGE}?status__exact=active&amp;q=usb">Show saved views</a>' in html
+    assert "/static/toolkit/admin_ext/saved_views.js" in html
+
+
+def test_popups_show_no_menu(as_viewer):
+    response = as_viewer.get(CHANGELIST, {"_popup": "1"})
+
+    assert response.status_code == 200
+    assert response.context.get("toolkit_saved_views") is None
+
+
+def test_an_admin_whose_urls_are_not_routed_renders_its_changelist_without_the_menu(
+    rf, superuser, products
+):
+    """As Django's own tests build one: ``ModelAdmin(model, AdminSite())``, called
+    directly. The menu would have nothing to link to, so it is left out."""
+    model_admin = site_views.SavedViewsProductAdmin(Product, AdminSite(name="unrouted"))
+    request = rf.get("/products/", {"q": "usb"})
+    request.user = superuser
+
+    response = model_admin.changelist_view(request)
+    response.render()
+
+    assert response.status_code == 200
+    assert response.context_data.get("toolkit_saved_views") is None
+    assert "toolkit-saved-views" not in response.content.decode()
+    assert "USB cable" in response.content.decode()
+
+
+# --- the panel -------------------------------------------------------------------------
 
 
 def test_menu_lists_my_views_and_those_shared_with_my_groups_only(
@@ -117,37 +203,62 @@ def test_menu_lists_my_views_and_those_shared_with_my_groups_only(
     saved(colleague, "Shared with finance", "q=lamp", group=other_group)
     saved(viewer, "Another model", "q=x", model=Category)
 
-    response = as_viewer.get(CHANGELIST)
+    response = menu(as_viewer)
 
-    assert response.status_code == 200
     assert menu_names(response) == ["Mine", "Shared with buyers"]
     html = response.content.decode()
     assert "Colleague&#x27;s private" not in html and "Colleague's private" not in html
     assert "by colleague" in html
 
 
+def test_the_panel_is_a_fragment_the_menu_script_recognises(as_viewer):
+    html = menu(as_viewer).content.decode()
+
+    assert html.strip().startswith('<div class="toolkit-saved-views-panel" data-toolkit')
+    assert "<html" not in html and "<body" not in html
+
+
+def test_the_panel_costs_two_queries_for_one_view_or_twenty(
+    as_viewer, viewer, colleague, buyers, django_assert_num_queries
+):
+    saved(viewer, "One", "q=usb")
+    menu(as_viewer)
+    # Session, user, the viewer's permissions (2), then the menu's own: the views, and
+    # the groups to share with.
+    with django_assert_num_queries(6):
+        menu(as_viewer)
+    for i in range(10):
+        saved(viewer, f"Mine {i}", f"q={i}")
+        saved(colleague, f"Shared {i}", f"q={i}", group=buyers)
+    with django_assert_num_queries(6):
+        response = menu(as_viewer)
+
+    assert len(menu_names(response)) == 21
+
+
 def test_only_my_own_views_offer_a_delete_button(as_viewer, viewer, colleague, buyers):
     mine = saved(viewer, "Mine", "q=usb")
     theirs = saved(colleague, "Theirs", "q=usb", group=buyers)
 
-    html = as_viewer.get(CHANGELIST).content.decode()
+    html = menu(as_viewer).content.decode()
 
     assert f'action="{delete_url(mine)}"' in html
     assert f'action="{delete_url(theirs)}"' not in html
 
 
 def test_the_save_form_carries_the_current_query_without_paging(as_viewer):
-    response = as_viewer.get(CHANGELIST, {"status__exact": "active", "p": "1", "q": "usb"})
+    response = menu(as_viewer, {"status__exact": "active", "p": "1", "q": "usb"})
 
-    menu = response.context["toolkit_saved_views"]
-    assert menu.query == "status__exact=active&q=usb"
+    panel = response.context["panel"]
+    assert panel.query == "status__exact=active&q=usb"
     assert 'name="saved_view-query" value="status__exact=active&amp;q=usb"' in (
         response.content.decode()
     )
+    assert f'action="{SAVE}"' in response.content.decode()
 
 
 def test_the_share_select_offers_only_my_groups(as_viewer, buyers, other_group):
-    html = as_viewer.get(CHANGELIST).content.decode()
+    html = menu(as_viewer).content.decode()
 
     assert f'<option value="{buyers.pk}">Buyers</option>' in html
     assert "Finance" not in html
@@ -157,45 +268,52 @@ def test_the_view_being_shown_is_marked_current(as_viewer, viewer):
     view = saved(viewer, "Active", "status__exact=active")
     saved(viewer, "Other", "q=usb")
 
-    response = as_viewer.get(CHANGELIST, {"status__exact": "active"})
+    response = menu(as_viewer, {"status__exact": "active"})
 
-    assert response.context["toolkit_saved_views"].current.view == view
+    assert response.context["panel"].current.view == view
     assert f'<a href="{apply_url(view)}" class="toolkit-saved-view-link" aria-current="true">' in (
         response.content.decode()
     )
 
 
-def test_popups_show_no_menu(as_viewer):
-    response = as_viewer.get(CHANGELIST, {"_popup": "1"})
-
-    assert response.status_code == 200
-    assert "toolkit_saved_views" not in response.context
-
-
-def test_the_menu_costs_the_same_queries_for_one_view_or_twenty(
-    as_viewer, viewer, colleague, buyers
-):
-    saved(viewer, "One", "q=usb")
-    as_viewer.get(CHANGELIST)
-    with CaptureQueriesContext(connection) as one:
-        as_viewer.get(CHANGELIST)
-    for i in range(10):
-        saved(viewer, f"Mine {i}", f"q={i}")
-        saved(colleague, f"Shared {i}", f"q={i}", group=buyers)
-    with CaptureQueriesContext(connection) as twenty:
-        response = as_viewer.get(CHANGELIST)
-
-    assert len(menu_names(response)) == 21
-    assert len(twenty.captured_queries) == len(one.captured_queries)
-
-
 def test_hostile_names_are_escaped(as_viewer, viewer):
     saved(viewer, "<script>alert(1)</script>", "q=usb")
 
-    html = as_viewer.get(CHANGELIST).content.decode()
+    html = menu(as_viewer).content.decode()
 
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_panel_needs_the_permission_to_view_the_list(client, django_user_model, products):
+    staff = django_user_model.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(staff)
+
+    assert client.get(MENU).status_code == 403
+    assert client.get(PAGE).status_code == 403
+
+
+def test_the_panel_is_only_read(as_viewer):
+    assert as_viewer.post(MENU).status_code == 405
+    assert as_viewer.post(PAGE).status_code == 405
+
+
+def test_without_javascript_the_menu_link_leads_to_a_page_of_the_same_panel(
+    as_viewer, viewer, buyers
+):
+    view = saved(viewer, "Active", "status__exact=active", group=buyers)
+
+    response = as_viewer.get(PAGE, {"status__exact": "active", "p": "3"})
+
+    assert response.status_code == 200
+    assert "toolkit/admin_ext/saved_views_panel.html" in [t.name for t in response.templates]
+    html = response.content.decode()
+    assert "<title>Saved views of products" in html
+    assert f'<a href="{apply_url(view)}" class="toolkit-saved-view-link" aria-current="true">' in (
+        html
+    )
+    assert f'action="{SAVE}"' in html
+    assert f'href="{CHANGELIST}?status__exact=active"' in html  # breadcrumbs and "back"
 
 
 # --- saving ----------------------------------------------------------------------------
@@ -263,7 +381,7 @@ def test_sharing_with_my_group(as_viewer, buyers, colleague):
     assert SavedView.objects.get().shared_with_group == buyers
     colleague_client = Client()
     colleague_client.force_login(colleague)
-    assert menu_names(colleague_client.get(CHANGELIST)) == ["For buyers"]
+    assert menu_names(menu(colleague_client)) == ["For buyers"]
 
 
 def test_sharing_with_a_group_i_am_not_in_is_refused(as_viewer, other_group):
@@ -360,7 +478,7 @@ def test_applying_a_view_redirects_to_the_changelist_with_its_query(as_viewer, v
 
     assert response.redirect_chain == [(f"{CHANGELIST}?status__exact=active&q=usb", 302)]
     assert sorted(p.sku for p in response.context["cl"].result_list) == ["C-1", "C-3"]
-    assert texts(response) == []
+    assert texts(response) == ["Showing the saved view “Active USB”."]
 
 
 def test_a_group_member_can_apply_a_shared_view(as_viewer, colleague, buyers):
@@ -531,8 +649,11 @@ def test_messages_escape_hostile_names(as_viewer):
 # --- system check ----------------------------------------------------------------------
 
 
-def test_check_says_when_the_app_is_not_installed(settings):
+def test_check_says_when_saved_views_are_required_and_the_app_is_not_installed(
+    settings, monkeypatch
+):
     model_admin = site_views.site.get_model_admin(Product)
+    monkeypatch.setattr(model_admin, "saved_views", True)
     assert "toolkit.E030" not in [m.id for m in model_admin.check()]
     installed = [app for app in settings.INSTALLED_APPS if app != "toolkit.admin_ext"]
 
@@ -541,3 +662,15 @@ def test_check_says_when_the_app_is_not_installed(settings):
 
     assert len(messages) == 1
     assert "toolkit.admin_ext" in messages[0].hint
+
+
+def test_without_the_app_saved_views_are_off_and_nothing_is_reported(settings, as_viewer):
+    """The mixin added to an admin of a project that does not install toolkit.admin_ext
+    changes nothing: no check message, no menu, no query."""
+    model_admin = site_views.site.get_model_admin(Product)
+    installed = [app for app in settings.INSTALLED_APPS if app != "toolkit.admin_ext"]
+    with override_settings(INSTALLED_APPS=installed):
+        assert "toolkit.E030" not in [m.id for m in model_admin.check()]
+        response = as_viewer.get(CHANGELIST)
+    assert response.status_code == 200
+    assert response.context.get("toolkit_saved_views") is None

@@ -1,9 +1,12 @@
 """Saved changelist views: a person's named search, filters and ordering.
 
 ``SavedViewsMixin`` adds a menu above the changelist listing the person's own views and
-those shared with their groups, a small "Save current view" form, and three URLs under
-the ModelAdmin's own (``saved-views/save/``, ``saved-views/<id>/``,
-``saved-views/<id>/delete/``).
+those shared with their groups, with a small "Save current view" form, and five URLs
+under the ModelAdmin's own: ``saved-views/menu/`` (the menu's panel, fetched when it is
+opened, so that the changelist page itself costs no query for it: see
+``toolkit.admin_ext.saved_views_menu``), ``saved-views/`` (the same panel as a page, for
+browsers without JavaScript), ``saved-views/save/``, ``saved-views/<id>/`` and
+``saved-views/<id>/delete/``.
 
 A view stores a query string, never paging or popup parameters. Before a view is saved
 and again before it is applied, its parameters are tried on the changelist (filters and
@@ -43,21 +46,22 @@ from django.http import (
     HttpResponseRedirect,
     QueryDict,
 )
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.admin_ext.changelist_template import use_toolkit_change_list
 from toolkit.admin_ext.pagination import CURSOR_VAR
+from toolkit.admin_ext.saved_views_menu import build_links, build_panel
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
     from django.contrib.admin.views.main import ChangeList
-    from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import QuerySet
 
-    from toolkit.admin_ext.forms import SavedViewForm
     from toolkit.admin_ext.models import SavedView
 
     _ModelAdminBase = ModelAdmin[Any]
@@ -102,43 +106,6 @@ class SavedViewParams:
         return not self.rejected
 
 
-@dataclass(frozen=True)
-class SavedViewEntry:
-    view: SavedView
-    apply_url: str
-    delete_url: str | None
-    is_own: bool
-    is_current: bool
-
-    @property
-    def name(self) -> str:
-        return self.view.name
-
-    @property
-    def owner_name(self) -> str:
-        return str(self.view.owner.get_username())
-
-    @property
-    def group_name(self) -> str | None:
-        group = self.view.shared_with_group
-        return group.name if group is not None else None
-
-
-@dataclass(frozen=True)
-class SavedViewsMenu:
-    """Context of the menu template (``toolkit/admin_ext/saved_views_menu.html``)."""
-
-    entries: list[SavedViewEntry]
-    form: SavedViewForm
-    groups: list[Group]
-    save_url: str
-    query: str
-
-    @property
-    def current(self) -> SavedViewEntry | None:
-        return next((entry for entry in self.entries if entry.is_current), None)
-
-
 class _CollectedMessages(BaseStorage):
     """Message storage of a probe request: messages stay in memory, so a filter that
     reports a bad value while a view is being checked tells the check, not the person
@@ -177,10 +144,6 @@ def _probe_changelist_class(base: type[ChangeList]) -> type[ChangeList]:
     return probe
 
 
-def _normalized(params: QueryDict) -> list[tuple[str, list[str]]]:
-    return sorted(params.lists())
-
-
 class SavedViewsMixin(_ModelAdminBase):
     """Let staff save a changelist's search, filters and ordering under a name.
 
@@ -196,11 +159,15 @@ class SavedViewsMixin(_ModelAdminBase):
             saved_view_ignored_params = SavedViewsMixin.saved_view_ignored_params | {"tab"}
     """
 
+    #: Offer saved views? ``None`` (the default): where ``toolkit.admin_ext`` (which
+    #: stores them) is installed, so that the mixin added to an admin of a project without
+    #: it changes nothing; ``True``: always (``toolkit.E030`` when the app is missing);
+    #: ``False``: never.
+    saved_views: bool | None = None
+
     #: Query-string parameters never saved nor applied: paging, "show all", popups.
     #: Add any parameter of your own that is not search, filter or ordering.
     saved_view_ignored_params: frozenset[str] = DEFAULT_IGNORED_PARAMS
-
-    change_list_template = "toolkit/admin_ext/change_list.html"
 
     # --- hooks ------------------------------------------------------------------------
 
@@ -208,12 +175,18 @@ class SavedViewsMixin(_ModelAdminBase):
         """Parameters stripped from a query string before it is saved or applied."""
         return self.saved_view_ignored_params
 
+    def saved_views_enabled(self, request: HttpRequest | None = None) -> bool:
+        """Does this admin offer saved views (``saved_views``)?"""
+        if self.saved_views is None:
+            return apps.is_installed("toolkit.admin_ext")
+        return bool(self.saved_views)
+
     def has_saved_views_permission(self, request: HttpRequest) -> bool:
         """May this person see the menu and save, apply and delete their own views?
 
-        By default: whoever may view the changelist.
+        By default: whoever may view the changelist, where saved views are on.
         """
-        return self.has_view_or_change_permission(request)
+        return self.saved_views_enabled(request) and self.has_view_or_change_permission(request)
 
     def get_saved_views(self, request: HttpRequest) -> QuerySet[SavedView]:
         """The views this person may apply here: their own, and those shared with one
@@ -225,8 +198,13 @@ class SavedViewsMixin(_ModelAdminBase):
         groups = getattr(user, "groups", None)
         if groups is not None:
             visible |= Q(shared_with_group__in=groups.values("pk"))
+        # The content type by its natural key, joined in the same query: looking it up
+        # first would cost a query of its own wherever ContentType's cache is cold.
+        opts = self.opts
         return (
-            SavedView.objects.filter(content_type=self._saved_views_content_type())
+            SavedView.objects.filter(
+                content_type__app_label=opts.app_label, content_type__model=opts.model_name
+            )
             .filter(visible)
             .select_related("owner", "shared_with_group")
         )
@@ -263,6 +241,16 @@ class SavedViewsMixin(_ModelAdminBase):
         wrap = self.admin_site.admin_view
         return [
             path(
+                "saved-views/",
+                wrap(self.saved_views_view),
+                name=f"{prefix}_saved_views",
+            ),
+            path(
+                "saved-views/menu/",
+                wrap(self.saved_views_menu_view),
+                name=f"{prefix}_saved_views_menu",
+            ),
+            path(
                 "saved-views/save/",
                 wrap(self.saved_view_save_view),
                 name=f"{prefix}_saved_view_save",
@@ -298,17 +286,21 @@ class SavedViewsMixin(_ModelAdminBase):
             and not cl.is_popup
             and self.has_saved_views_permission(request)
         ):
-            context["toolkit_saved_views"] = self._saved_views_menu(request)
+            links = build_links(self, request)
+            if links is not None:
+                context["toolkit_saved_views"] = links
+                use_toolkit_change_list(response)
         return response
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
-        if not apps.is_installed("toolkit.admin_ext"):
+        if self.saved_views and not apps.is_installed("toolkit.admin_ext"):
             errors.append(
                 checks.Error(
-                    f"{type(self).__name__} uses SavedViewsMixin, whose views are stored by "
-                    "the 'toolkit.admin_ext' app, which is not installed.",
-                    hint="Add 'toolkit.admin_ext' to INSTALLED_APPS and run manage.py migrate.",
+                    f"{type(self).__name__} sets saved_views = True, but saved views are "
+                    "stored by the 'toolkit.admin_ext' app, which is not installed.",
+                    hint="Add 'toolkit.admin_ext' to INSTALLED_APPS and run manage.py migrate "
+                    "(or leave saved_views unset to offer them only where it is installed).",
                     obj=type(self),
                     id="toolkit.E030",
                 )
@@ -316,6 +308,42 @@ class SavedViewsMixin(_ModelAdminBase):
         return errors
 
     # --- views ------------------------------------------------------------------------
+
+    def saved_views_menu_view(self, request: HttpRequest) -> HttpResponse:
+        """The menu's panel alone (GET, with the changelist's query string): what
+        ``saved_views.js`` puts in the menu when it is opened."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if not self.has_saved_views_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "toolkit/admin_ext/saved_views_panel.html",
+            {"panel": build_panel(self, request)},
+        )
+
+    def saved_views_view(self, request: HttpRequest) -> HttpResponse:
+        """The menu's panel as an admin page (GET, with the changelist's query string):
+        the menu's content where JavaScript does not run."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if not self.has_saved_views_permission(request):
+            raise PermissionDenied
+        request.current_app = self.admin_site.name
+        panel = build_panel(self, request)
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "app_label": opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            "title": gettext("Saved views of %(name)s") % {"name": opts.verbose_name_plural},
+            "subtitle": None,
+            "panel": panel,
+            "changelist_url": self._changelist_url(),
+            "changelist_query": panel.query,
+        }
+        return TemplateResponse(request, "toolkit/admin_ext/saved_views.html", context)
 
     def saved_view_save_view(self, request: HttpRequest) -> HttpResponse:
         """Save the posted query string under a name (POST; updates a view of the same
@@ -388,6 +416,11 @@ class SavedViewsMixin(_ModelAdminBase):
                     "%(params)s. Showing the whole list instead."
                 )
             messages.warning(request, text % values)
+        else:
+            # The page the person lands on names the view without a query of its own.
+            messages.info(
+                request, gettext("Showing the saved view “%(name)s”.") % {"name": view.name}
+            )
         return self._redirect_to_changelist(request, outcome.params)
 
     def saved_view_delete_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -483,45 +516,6 @@ class SavedViewsMixin(_ModelAdminBase):
             "No saved view with ID “%(pk)s” exists for this list, or it is not shared with "
             "you. Perhaps it was deleted."
         ) % {"pk": pk}
-
-    def _saved_views_menu(self, request: HttpRequest) -> SavedViewsMenu:
-        from toolkit.admin_ext.forms import SavedViewForm
-
-        current = self._without_ignored(request, request.GET)
-        query = current.urlencode()
-        site, app, model = self.admin_site.name, self.opts.app_label, self.opts.model_name
-        user_pk = request.user.pk
-        entries = []
-        for view in self.get_saved_views(request):
-            is_own = view.owner_id == user_pk
-            entries.append(
-                SavedViewEntry(
-                    view=view,
-                    apply_url=reverse(
-                        f"{site}:{app}_{model}_saved_view_apply", args=[view.pk], current_app=site
-                    ),
-                    delete_url=reverse(
-                        f"{site}:{app}_{model}_saved_view_delete", args=[view.pk], current_app=site
-                    )
-                    if is_own
-                    else None,
-                    is_own=is_own,
-                    is_current=bool(current)
-                    and _normalized(self._without_ignored(request, view.params))
-                    == _normalized(current),
-                )
-            )
-        entries.sort(key=lambda entry: (not entry.is_own, entry.name.casefold(), entry.view.pk))
-        form = SavedViewForm(user=request.user, initial={"query": query})
-        groups_field = form.fields["shared_with_group"]
-        groups = list(getattr(groups_field, "queryset", []))
-        return SavedViewsMenu(
-            entries=entries,
-            form=form,
-            groups=groups,
-            save_url=reverse(f"{site}:{app}_{model}_saved_view_save", current_app=site),
-            query=query,
-        )
 
 
 def _quoted_list(names: list[str]) -> str:
