@@ -110,3 +110,21 @@ def test_every_check_id_in_the_source_has_a_test():
     }
     assert declared, "no check ids found"
     assert declared <= tested, sorted(declared - tested)
+
+
+def test_without_the_toolkit_installed_its_checks_say_nothing(settings, db):
+    """Checks stay registered for the whole process; a test of a project that overrides
+    INSTALLED_APPS without the toolkit (Django's own admin tests do) must not hear from
+    them, whatever the settings say."""
+    from django.core import checks
+
+    settings.TOOLKIT_CHUNK_SIZE = -1
+    settings.TOOLKIT_TYPO = 1
+    assert {"toolkit.E002", "toolkit.W001"} <= {m.id for m in checks.run_checks()}
+    settings.INSTALLED_APPS = [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.messages",
+    ]
+    assert not [m.id for m in checks.run_checks() if (m.id or "").startswith("toolkit.")]

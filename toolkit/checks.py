@@ -9,10 +9,12 @@ of their own options beside them (``toolkit/admin_ext/*.py``, ``toolkit/jobs/che
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import os
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -20,6 +22,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from toolkit.compat import TASKS_MODULE, tasks_module
 from toolkit.conf import AI_ENDPOINT_DEFAULTS, AI_REQUIRED_KEYS, DEFAULTS, PREFIX, conf
+
+_Check = Callable[..., list[CheckMessage]]
 
 #: Apps the toolkit builds on; without them its admin integration cannot work.
 REQUIRED_APPS = (
@@ -30,7 +34,25 @@ REQUIRED_APPS = (
 )
 
 
+def _while_installed(check: _Check) -> _Check:
+    """Run ``check`` only while ``toolkit`` is installed.
+
+    Checks stay registered for the whole process; a test that overrides
+    ``INSTALLED_APPS`` without the toolkit (Django's own admin tests do) must not hear
+    about the toolkit's settings.
+    """
+
+    @functools.wraps(check)
+    def wrapper(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+        if not apps.is_installed("toolkit"):
+            return []
+        return check(app_configs, **kwargs)
+
+    return cast(_Check, wrapper)
+
+
 @register(Tags.compatibility)
+@_while_installed
 def check_required_apps(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     return [
         Error(
@@ -48,6 +70,7 @@ def _is_int(value: Any) -> bool:
 
 
 @register()
+@_while_installed
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
 
@@ -92,6 +115,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 @register(Tags.compatibility)
+@_while_installed
 def check_tasks_framework(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     try:
         tasks_module()
@@ -129,6 +153,7 @@ def _is_loopback(host: str) -> bool:
 
 
 @register()
+@_while_installed
 def check_ai_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``TOOLKIT_AI``: a dict of named endpoints, each like ``DATABASES`` entries."""
     value = conf.raw("AI")
@@ -361,6 +386,7 @@ _AI_INT_SETTINGS: dict[str, tuple[int, str, str]] = {
 
 
 @register()
+@_while_installed
 def check_ai_action_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The ``TOOLKIT_AI_*`` limits and switches of AI actions (``toolkit.E090``-``W090``)."""
     messages: list[CheckMessage] = []

@@ -59,10 +59,10 @@ def main() -> int:
 
     import runtests  # Django's tests/runtests.py
 
-    from django_admin_suite.settings import TOOLKIT_APPS
+    from django_admin_suite.settings import SWAPPED_RUN_APPS
 
     if args.mode == "swapped":
-        runtests.ALWAYS_INSTALLED_APPS.extend(TOOLKIT_APPS)
+        runtests.ALWAYS_INSTALLED_APPS.extend(SWAPPED_RUN_APPS)
         runtests.ALWAYS_INSTALLED_APPS.append("django_admin_suite.swap.SwapConfig")
 
     parallel = 0 if args.parallel == "auto" else int(args.parallel)

@@ -41,10 +41,10 @@ class SwapConfig(AppConfig):
         # runtests.py builds the tables of auth and contenttypes without migrations, so
         # the toolkit's migrations (which depend on theirs) cannot run: build its tables
         # the same way.
-        from .settings import TOOLKIT_APPS
+        from .settings import SWAPPED_RUN_APPS
 
         for app_config in self.apps.get_app_configs():
-            if app_config.name in TOOLKIT_APPS:
+            if app_config.name in SWAPPED_RUN_APPS:
                 settings.MIGRATION_MODULES[app_config.label] = None
 
         if getattr(admin.ModelAdmin, "toolkit_swapped", False):
