@@ -4,7 +4,9 @@
 ``/fulltext-admin/`` has the same product admin with PostgreSQL full-text search on;
 ``/stored-fulltext-admin/`` the same, reading the stored vector column of the demo's
 migration 0004 (``search_document``) instead of computing the vector;
-``/keyset-fulltext-admin/`` full text without ranking, paged by keyset.
+``/keyset-fulltext-admin/`` full text without ranking, paged by keyset;
+``/plain-admin/`` a product admin as a stock project writes it: search fields over
+relations, no qualifiers, no help text.
 """
 
 from __future__ import annotations
@@ -124,10 +126,23 @@ keyset_fulltext_site = admin.AdminSite(name="search_keyset_fulltext_admin")
 keyset_fulltext_site.register(Product, KeysetFulltextProductAdmin)
 KEYSET_FULLTEXT = "/keyset-fulltext-admin/catalog/product/"
 
+
+class PlainProductSearchAdmin(SearchMixin, admin.ModelAdmin):
+    """What a project had before adding the mixin: it must search as stock Django."""
+
+    list_display = ["sku", "name"]
+    search_fields = ["sku", "name", "reviews__text", "tags__name"]
+
+
+plain_site = admin.AdminSite(name="search_plain_admin")
+plain_site.register(Product, PlainProductSearchAdmin)
+PLAIN = "/plain-admin/catalog/product/"
+
 urlpatterns = [
     path("admin/", site.urls),
     path("fulltext-admin/", fulltext_site.urls),
     path("stored-fulltext-admin/", stored_fulltext_site.urls),
     path("faceted-admin/", faceted_site.urls),
     path("keyset-fulltext-admin/", keyset_fulltext_site.urls),
+    path("plain-admin/", plain_site.urls),
 ]

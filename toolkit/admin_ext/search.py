@@ -1,39 +1,38 @@
 """Qualified search for changelists: ``supplier:acme price>=10 "usb c" -refurbished``.
 
-:class:`SearchMixin` replaces the term matching of ``ModelAdmin.get_search_results``:
+:class:`SearchMixin` replaces the term matching of ``ModelAdmin.get_search_results``,
+keeping stock Django's meaning for everything stock Django accepts:
 
-- free words and "quoted phrases" match ``search_fields`` as in Django (``^``, ``=``,
-  ``@`` prefixes and explicit lookups included): AND between terms, OR across fields;
+- words and phrases (``"usb c"`` or ``'usb c'``) match ``search_fields`` exactly as in
+  Django (``^``, ``=``, ``@`` prefixes and explicit lookups included): AND between
+  terms, OR across fields, and over a to-many relation every word on the same related
+  row (:mod:`toolkit.admin_ext.search_fields`); a row is listed once, through
+  ``EXISTS``, so the changelist never needs ``DISTINCT``;
 - ``search_qualifiers`` map a name the person types to a lookup path; a bare field path
-  on a number or date also accepts ``>``, ``>=``, ``<``, ``<=`` and ``=``;
+  on a number or date also accepts ``>``, ``>=``, ``<``, ``<=`` and ``=``
+  (:mod:`toolkit.admin_ext.search_qualifiers`);
 - ``-`` excludes a word, phrase or qualifier;
-- fields reached through a many-to-many or reverse relation are matched with
-  ``EXISTS (...)`` subqueries, so a product with three matching tags is listed once and
-  the changelist never needs ``DISTINCT``;
 - on PostgreSQL, ``search_fulltext_fields`` switches free terms to full-text search,
   ranked by relevance when the person did not pick an ordering and the matches are
   few enough to rank quickly (``search_fulltext_rank_max_rows``).
 
-Anything the search cannot use (an unclosed quote, ``price>abc``, an unknown qualifier)
-becomes one warning message naming the term, and the list is still filtered by every
-other term and filter. The syntax itself lives in :mod:`toolkit.admin_ext.search_syntax`.
+Anything the search cannot use (an unclosed quote, ``price>abc``, a text too long to
+search) becomes one warning message naming the term, and the list is still filtered by
+every other term and filter. The syntax itself lives in
+:mod:`toolkit.admin_ext.search_syntax`, the limits in :mod:`toolkit.admin_ext.search_limits`.
 """
 
 from __future__ import annotations
 
-import datetime
-import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.main import ORDER_VAR
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db import connections, models
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import F, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -42,6 +41,16 @@ from django.utils.translation import gettext as _
 
 from .fulltext import DEFAULT_FULLTEXT_CONFIG, StoredSearchVector, search_vector
 from .pagination import estimate_rows
+from .search_fields import all_words, any_field, search_lookups
+from .search_limits import SearchLimits, has_nul, shown
+from .search_paths import PathError, closest, resolve_path
+from .search_qualifiers import (
+    COMPARABLE_FIELDS,
+    TEXT_FIELDS,
+    TermProblem,
+    error_text,
+    qualifier_condition,
+)
 from .search_syntax import (
     EMPTY_VALUE,
     UNCLOSED_QUOTE,
@@ -66,307 +75,15 @@ SORT_MAX_ROWS_COMPUTED = 50_000
 #: ...and with a stored vector column.
 SORT_MAX_ROWS_STORED = 10_000
 
-# Lookups whose right-hand side is text whatever the field's type.
-_TEXT_LOOKUPS = frozenset(
-    {
-        "contains",
-        "icontains",
-        "startswith",
-        "istartswith",
-        "endswith",
-        "iendswith",
-        "regex",
-        "iregex",
-        "search",
-        "trigram_similar",
-        "trigram_word_similar",
-        "trigram_strict_word_similar",
-        "unaccent",
-    }
-)
-_COMPARISON_LOOKUPS = {"=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
-_TEXT_FIELDS = (models.CharField, models.TextField)
-_COMPARABLE_FIELDS = (
-    models.IntegerField,
-    models.FloatField,
-    models.DecimalField,
-    models.DateField,
-    models.TimeField,
-)
-_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
-_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 _RANK_ALIAS = "_toolkit_search_rank"
-
-
-# --- Lookup paths --------------------------------------------------------------------
-
-
-class PathError(Exception):
-    """A lookup path that does not resolve; ``suggestion`` is the closest valid name."""
-
-    def __init__(self, message: str, suggestion: str | None = None) -> None:
-        super().__init__(message)
-        self.suggestion = suggestion
-
-
-@dataclass(frozen=True)
-class _Target:
-    """Where a qualifier or search field points, split for building subqueries.
-
-    ``field_path`` is the path without its trailing lookup (transforms included) and
-    ``field`` the output field there, which values are converted for. When the path
-    crosses a many-to-many or reverse relation, ``field_path`` is relative to
-    ``subquery_model``, whose rows are correlated to the outer row by
-    ``correlation=OuterRef(outer_ref)``; ``relation_only`` says the path ended on the
-    relation itself (``reviews__isnull``).
-    """
-
-    field_path: str
-    field: Any
-    lookup: str | None
-    subquery_model: type[models.Model] | None = None
-    correlation: str = ""
-    outer_ref: str = ""
-    relation_only: bool = False
-
-    @property
-    def multi_valued(self) -> bool:
-        return self.subquery_model is not None
-
-    @property
-    def group(self) -> tuple[Any, ...]:
-        """Targets in the same group can share one ``EXISTS`` subquery."""
-        return (self.subquery_model, self.correlation, self.outer_ref)
-
-    def lookup_path(self, suffix: str | None) -> str:
-        return f"{self.field_path}{LOOKUP_SEP}{suffix}" if suffix else self.field_path
-
-    def condition(self, suffixes: Sequence[tuple[str, Any]]) -> Q:
-        """``field_path__<suffix>=value`` for each pair, ANDed, relative to where it is
-        evaluated: the changelist's model, or the subquery's for multi-valued paths."""
-        return Q.create([(self.lookup_path(suffix), value) for suffix, value in suffixes])
-
-    def exists(self, condition: Q | None = None) -> Exists:
-        """``EXISTS`` of a related row matching ``condition`` (any row when None)."""
-        assert self.subquery_model is not None
-        inner = self.subquery_model._base_manager.filter(
-            **{self.correlation: OuterRef(self.outer_ref)}
-        )
-        if condition is not None:
-            inner = inner.filter(condition)
-        return Exists(inner)
-
-
-def resolve_path(model: type[models.Model], path: str) -> _Target:
-    """Resolve ``path`` (``"tags__name__iexact"``) on ``model`` or raise PathError.
-
-    Follows relations like Django's own lookups: fields, then transforms, then at
-    most one lookup at the end.
-    """
-    parts = path.split(LOOKUP_SEP)
-    opts = model._meta
-    fields: list[Any] = []
-    owners: list[type[models.Model]] = []
-    i = 0
-    while i < len(parts):
-        name = opts.pk.name if parts[i] == "pk" else parts[i]
-        try:
-            field: Any = opts.get_field(name)
-        except FieldDoesNotExist:
-            if not fields:
-                raise PathError(
-                    _("%(model)s has no field %(name)r.")
-                    % {"model": opts.object_name, "name": parts[i]},
-                    _closest(parts[i], _field_names(opts)),
-                ) from None
-            break
-        fields.append(field)
-        owners.append(opts.model)
-        i += 1
-        if not getattr(field, "path_infos", None):
-            # Only a relation leads to more fields; transforms and a lookup follow.
-            break
-        opts = field.path_infos[-1].to_opts
-    output = fields[-1]
-    lookup: str | None = None
-    for position in range(i, len(parts)):
-        part = parts[position]
-        last = position == len(parts) - 1
-        if last and output.get_lookup(part) is not None:
-            lookup = part
-            break
-        transform = output.get_transform(part)
-        if transform is None:
-            choices = list(output.get_lookups())
-            if getattr(output, "path_infos", None):
-                choices += _field_names(output.path_infos[-1].to_opts)
-            raise PathError(
-                _("%(name)r is neither a field nor a lookup of %(field)s.")
-                % {"name": part, "field": _describe_field(output)},
-                _closest(part, choices),
-            )
-        try:
-            output = transform(Value(None, output_field=output)).output_field
-        except (FieldError, TypeError, ValueError) as exc:
-            raise PathError(str(exc)) from exc
-    field_parts = parts[: len(parts) - 1] if lookup else parts
-    return _split_multi_valued(field_parts, fields, owners, output, lookup)
-
-
-def _split_multi_valued(
-    field_parts: list[str],
-    fields: list[Any],
-    owners: list[type[models.Model]],
-    output: Any,
-    lookup: str | None,
-) -> _Target:
-    for index, field in enumerate(fields):
-        path_infos = getattr(field, "path_infos", None) or []
-        if not any(info.m2m for info in path_infos):
-            continue
-        prefix = field_parts[:index]
-        rest = LOOKUP_SEP.join(field_parts[index + 1 :])
-        related, correlation, outer = _correlation(field)
-        if related is None:
-            # A relation with no way back (related_name="+", generic relations):
-            # correlate on the owner's primary key and keep the relation in the path.
-            related, correlation, outer = owners[index], "pk", "pk"
-            rest = LOOKUP_SEP.join(field_parts[index:])
-        elif not rest:
-            # The path ends on the relation itself: its value is the related row's key.
-            rest = "pk"
-        return _Target(
-            field_path=rest,
-            field=output,
-            lookup=lookup,
-            subquery_model=related,
-            correlation=correlation,
-            outer_ref=LOOKUP_SEP.join([*prefix, outer]),
-            relation_only=len(field_parts) == index + 1,
-        )
-    return _Target(field_path=LOOKUP_SEP.join(field_parts), field=output, lookup=lookup)
-
-
-def _correlation(field: Any) -> tuple[type[models.Model] | None, str, str]:
-    """(model to query, its path back to the outer row, the outer field it matches)."""
-    try:
-        if isinstance(field, models.ManyToOneRel):
-            return field.related_model, field.field.name, field.field.target_field.name
-        if isinstance(field, models.ManyToManyRel):
-            return field.related_model, field.field.name, "pk"
-        if isinstance(field, models.ManyToManyField) and not field.remote_field.hidden:
-            return field.related_model, field.related_query_name(), "pk"
-    except FieldError:
-        # Relations over several columns have no single target field.
-        pass
-    return None, "", ""
-
-
-def _field_names(opts: Any) -> list[str]:
-    # A reverse relation's name is its query name ("reviews"), as filter() spells it.
-    return [field.name for field in opts.get_fields()]
-
-
-def _closest(name: str, choices: Sequence[str]) -> str | None:
-    close = difflib.get_close_matches(name, sorted(set(choices)), n=1, cutoff=0.5)
-    return close[0] if close else None
-
-
-def _describe_field(field: Any) -> str:
-    model = getattr(field, "model", None)
-    name = getattr(field, "name", None)
-    if model is not None and name:
-        return f"{type(field).__name__} {model._meta.object_name}.{name}"
-    return type(field).__name__
-
-
-# --- Values -------------------------------------------------------------------------
-
-
-class TermProblem(Exception):
-    """A term that cannot be used; the message says why, for the person."""
-
-
-def _strict_bool(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValidationError(_("Use yes or no."))
-
-
-def _convert(field: Any, raw: str) -> Any:
-    """``raw`` as a Python value for ``field``, validated by the field's own form field.
-
-    Raises ValidationError with a message fit for the person.
-    """
-    if field.is_relation:
-        field = field.target_field
-    if isinstance(field, models.BooleanField):
-        return _strict_bool(raw)
-    if field.choices:
-        return _choice(field, raw)
-    formfield = field.formfield()
-    if formfield is None:
-        # Fields like AutoField have no form field.
-        return field.to_python(raw)
-    value = formfield.to_python(raw)
-    # validate() rejects NaN and infinity for numbers; validators (max_digits, ranges)
-    # are skipped on purpose: price<1000000000 is a fine comparison.
-    formfield.validate(value)
-    return value
-
-
-def _choice(field: Any, raw: str) -> Any:
-    wanted = raw.strip().lower()
-    for key, label in field.flatchoices:
-        if wanted in (str(key).lower(), str(label).lower()):
-            return key
-    raise ValidationError(
-        _("Choose one of: %(choices)s.")
-        % {"choices": ", ".join(str(key) for key, _label in field.flatchoices)}
-    )
-
-
-def _day_bounds(raw: str) -> tuple[datetime.datetime, datetime.datetime] | None:
-    """Start of the day ``raw`` names and of the next day, in the current time zone;
-    None when ``raw`` is not a date alone."""
-    try:
-        day = forms.DateField().to_python(raw)
-    except ValidationError:
-        return None
-    if day is None:
-        return None
-    to_datetime = forms.DateTimeField().to_python
-    start, end = to_datetime(day), to_datetime(day + datetime.timedelta(days=1))
-    assert start is not None and end is not None
-    return start, end
-
-
-def _comparison(field: Any, operator: str, raw: str) -> list[tuple[str, Any]]:
-    """Lookup suffixes and values for ``<field> <operator> raw`` on a number or date."""
-    if isinstance(field, models.DateTimeField):
-        bounds = _day_bounds(raw)
-        if bounds is not None:
-            # A date alone means the whole day: created=2025-01-01 is that day,
-            # created<=2025-01-01 includes it, created>2025-01-01 starts the next day.
-            start, end = bounds
-            return {
-                "=": [("gte", start), ("lt", end)],
-                ">": [("gte", end)],
-                ">=": [("gte", start)],
-                "<": [("lt", start)],
-                "<=": [("lt", end)],
-            }[operator]
-    return [(_COMPARISON_LOOKUPS[operator], _convert(field, raw))]
 
 
 # --- The mixin ----------------------------------------------------------------------
 
 
-class SearchMixin(_ModelAdminBase):
-    """ModelAdmin mixin: qualifiers, phrases, negation, EXISTS for relations, full text.
+class SearchMixin(SearchLimits, _ModelAdminBase):
+    """ModelAdmin mixin: Django's search, plus qualifiers, exclusions, rows listed once
+    over relations, full text, and limits the database can take.
 
     Combine it with ``admin.ModelAdmin`` (it goes first)::
 
@@ -421,11 +138,6 @@ class SearchMixin(_ModelAdminBase):
     #: million products). 0 leaves the choice to the planner.
     search_fulltext_sort_max_rows: int | None = None
 
-    #: Terms beyond this many are ignored (with a message): each term adds a condition
-    #: to the query, and a pasted paragraph must not produce a query the database
-    #: refuses.
-    search_max_terms: int = 32
-
     # --- Hooks ----------------------------------------------------------------------
 
     def get_search_qualifiers(self, request: HttpRequest) -> dict[str, str]:
@@ -462,11 +174,15 @@ class SearchMixin(_ModelAdminBase):
         return queryset.order_by()[: limit + 1].count() <= limit
 
     def get_search_help_text(self, request: HttpRequest) -> str | None:
-        """The text under the search box. ``search_help_text`` wins when set; otherwise
-        it is written from the search fields and the qualifiers. Plain text: the
-        template escapes it."""
+        """The text under the search box. ``search_help_text`` when set, as in Django;
+        otherwise, on a list with qualifiers (which no one can guess), a text written
+        from the search fields and the qualifiers; otherwise none, as in Django. Plain
+        text: the template escapes it."""
         if self.search_help_text is not None:
+            # str() keeps a mark_safe() text safe and renders a lazy one now.
             return str(self.search_help_text)
+        if not self.get_search_qualifiers(request):
+            return None
         return self._generated_help_text(request)
 
     # --- ModelAdmin overrides -------------------------------------------------------
@@ -485,23 +201,27 @@ class SearchMixin(_ModelAdminBase):
         their own adjustments apply; the term itself is handled here.
         """
         queryset, may_have_duplicates = super().get_search_results(request, queryset, "")
-        search_term = (search_term or "").replace("\x00", "")
-        if not search_term.strip():
+        search_term = (search_term or "").strip()
+        if not search_term:
+            return queryset, may_have_duplicates
+        too_long = self._search_too_long(request, search_term)
+        if too_long is not None:
+            self._report_search_problems(request, [too_long])
             return queryset, may_have_duplicates
         qualifiers = self.get_search_qualifiers(request)
         parsed = parse(search_term, qualifiers)
-        problems = [self._syntax_message(problem, qualifiers) for problem in parsed.problems]
-        terms = list(parsed.terms)
-        if len(terms) > self.search_max_terms:
-            dropped = terms[self.search_max_terms :]
-            terms = terms[: self.search_max_terms]
-            problems.append(
-                _("The search uses its first %(count)d terms; ignored: %(terms)s")
-                % {
-                    "count": self.search_max_terms,
-                    "terms": " ".join(term.raw for term in dropped),
-                }
-            )
+        problems = [self._syntax_message(problem) for problem in parsed.problems]
+        terms: list[TextTerm | QualifiedTerm] = []
+        for term in parsed.terms:
+            if has_nul(term.raw):
+                # PostgreSQL refuses the character in any text: leave the term out on
+                # every database, so the same search behaves the same everywhere.
+                problems.append(_ignored(term.raw, _("it contains a NUL character.")))
+            else:
+                terms.append(term)
+        terms, capped = self._capped_terms(request, terms, [term.raw for term in terms])
+        if capped is not None:
+            problems.append(capped)
         queryset, term_problems = self._apply_terms(request, queryset, terms, qualifiers)
         problems.extend(term_problems)
         self._report_search_problems(request, problems)
@@ -514,6 +234,7 @@ class SearchMixin(_ModelAdminBase):
             *self._check_search_fulltext_fields(),
             *self._check_search_fulltext_column(),
             *self._check_search_fulltext_rank_max_rows(),
+            *self._check_search_limits(),
         ]
 
     # --- Building the query ---------------------------------------------------------
@@ -532,91 +253,18 @@ class SearchMixin(_ModelAdminBase):
                 text_terms.append(term)
                 continue
             try:
-                condition = self._qualified_condition(term, qualifiers[term.name])
+                condition = qualifier_condition(self.model, term, qualifiers[term.name])
                 queryset = queryset.filter(condition)
             except TermProblem as exc:
                 problems.append(_ignored(term.raw, str(exc)))
             except (ValidationError, FieldError, ValueError, TypeError) as exc:
-                problems.append(_ignored(term.raw, _error_text(exc)))
+                problems.append(_ignored(term.raw, error_text(exc)))
         if not text_terms:
             return queryset, problems
         fulltext_fields = self.get_search_fulltext_fields(request)
         if fulltext_fields and connections[queryset.db].vendor == "postgresql":
             return self._apply_fulltext(request, queryset, text_terms, fulltext_fields), problems
         return self._apply_text_terms(request, queryset, text_terms, problems), problems
-
-    def _qualified_condition(self, term: QualifiedTerm, path: str) -> Any:
-        try:
-            target = resolve_path(self.model, path)
-        except PathError:
-            raise TermProblem(
-                _("the %(name)s: qualifier is misconfigured (see manage.py check).")
-                % {"name": term.name}
-            ) from None
-        field, lookup, operator, raw = target.field, target.lookup, term.operator, term.value
-        suffixes: list[tuple[str, Any]]
-        if lookup is None:
-            if isinstance(field, _COMPARABLE_FIELDS) and not field.choices:
-                suffixes = _comparison(field, operator, raw)
-            elif operator != "=":
-                raise TermProblem(_comparison_refused(term.name))
-            elif isinstance(field, _TEXT_FIELDS) and not field.choices:
-                suffixes = [("icontains", raw)]
-            else:
-                suffixes = [("exact", _convert(field, raw))]
-        else:
-            if operator != "=":
-                raise TermProblem(_comparison_refused(term.name))
-            if lookup in _TEXT_LOOKUPS or isinstance(field, _TEXT_FIELDS):
-                value: Any = raw
-            elif lookup == "isnull":
-                value = _strict_bool(raw)
-            elif lookup == "in":
-                value = [_convert(field, part) for part in raw.split(",") if part.strip()]
-            else:
-                value = _convert(field, raw)
-            suffixes = [(lookup, value)]
-        condition: Any
-        if target.multi_valued and target.relation_only and lookup == "isnull":
-            # reviews__isnull=True means "has no review": no related row exists.
-            condition = ~target.exists() if value else target.exists()
-        elif target.multi_valued:
-            condition = target.exists(target.condition(suffixes))
-        else:
-            condition = target.condition(suffixes)
-        return ~condition if term.negated else condition
-
-    def _search_targets(self, request: HttpRequest) -> list[tuple[_Target | None, str, Any]]:
-        """For each search field: (its target, or None when it does not resolve; its
-        lookup path; the field a term must convert to first, or None), built with
-        Django's rules for the ``^``, ``=`` and ``@`` prefixes and the default
-        ``icontains``."""
-        targets: list[tuple[_Target | None, str, Any]] = []
-        for search_field in self.get_search_fields(request):
-            name = str(search_field)
-            prefixed = {"^": "istartswith", "=": "iexact", "@": "search"}.get(name[:1])
-            if prefixed:
-                path = f"{name[1:]}{LOOKUP_SEP}{prefixed}"
-            else:
-                try:
-                    has_lookup = resolve_path(self.model, name).lookup is not None
-                except PathError:
-                    has_lookup = True
-                path = name if has_lookup else f"{name}{LOOKUP_SEP}icontains"
-            try:
-                target: _Target | None = resolve_path(self.model, path)
-            except PathError:
-                # Not something this mixin understands (e.g. "@name" without
-                # django.contrib.postgres): hand the path to the ORM as Django would.
-                targets.append((None, path, None))
-                continue
-            assert target is not None
-            validate = None
-            if target.lookup == "exact" and not isinstance(target.field, _TEXT_FIELDS):
-                # As in Django: "id__exact" skips words that are not valid ids.
-                validate = target.field
-            targets.append((target, path, validate))
-        return targets
 
     def _apply_text_terms(
         self,
@@ -625,16 +273,19 @@ class SearchMixin(_ModelAdminBase):
         terms: list[TextTerm],
         problems: list[str],
     ) -> models.QuerySet[Any]:
-        targets = self._search_targets(request)
-        if not targets:
+        """Words and phrases against ``get_search_fields()``: the rows stock Django
+        finds for the words, without the rows of any excluded word."""
+        lookups = search_lookups(self.model, self.get_search_fields(request))
+        if not lookups:
             problems.extend(
                 _ignored(term.raw, _("this list has no text search; use a qualifier."))
                 for term in terms
             )
             return queryset
+        queryset = all_words(queryset, [term.value for term in terms if not term.negated], lookups)
         for term in terms:
-            matched = _term_condition(term.value, targets)
-            queryset = queryset.filter(~matched if term.negated else matched)
+            if term.negated:
+                queryset = queryset.filter(~any_field(term.value, lookups))
         return queryset
 
     def _apply_fulltext(
@@ -656,9 +307,11 @@ class SearchMixin(_ModelAdminBase):
         column = self.get_search_fulltext_column(request)
         vector: Any = StoredSearchVector(column) if column else search_vector(fields, config)
         others = [
-            (target, path, validate)
-            for target, path, validate in self._search_targets(request)
-            if target is None or target.multi_valued or target.field_path not in fields
+            lookup
+            for lookup in search_lookups(self.model, self.get_search_fields(request))
+            if lookup.target is None
+            or lookup.target.multi_valued
+            or lookup.target.field_path not in fields
         ]
         query: Any = None
         positive = False
@@ -666,9 +319,7 @@ class SearchMixin(_ModelAdminBase):
             search_type = "phrase" if term.phrase else "plain"
             term_query: Any = SearchQuery(term.value, config=config, search_type=search_type)
             if others:
-                matched = Q(SearchVectorExact(vector, term_query)) | _term_condition(
-                    term.value, others
-                )
+                matched = Q(SearchVectorExact(vector, term_query)) | any_field(term.value, others)
                 queryset = queryset.filter(~matched if term.negated else matched)
             if term.negated:
                 term_query = ~term_query
@@ -701,7 +352,7 @@ class SearchMixin(_ModelAdminBase):
 
     # --- Messages ---------------------------------------------------------------------
 
-    def _syntax_message(self, problem: SyntaxProblem, qualifiers: dict[str, str]) -> str:
+    def _syntax_message(self, problem: SyntaxProblem) -> str:
         if problem.code == UNCLOSED_QUOTE:
             return _ignored(problem.raw, _("the quote is not closed."))
         if problem.code == EMPTY_VALUE:
@@ -710,24 +361,16 @@ class SearchMixin(_ModelAdminBase):
                 _("type a value after %(name)s:, e.g. %(name)s:abc.") % {"name": problem.name},
             )
         if problem.code == UNKNOWN_QUALIFIER:
-            close = _closest(problem.name.lower(), list(qualifiers))
-            if close:
-                reason = _("there is no %(name)s: qualifier; did you mean %(close)s:?")
-            elif qualifiers:
-                reason = _("there is no %(name)s: qualifier (available: %(available)s).")
-            else:
-                reason = _("this list has no %(name)s: qualifier.")
-            reason = reason % {
-                "name": problem.name,
-                "close": close,
-                "available": ", ".join(f"{name}:" for name in qualifiers),
-            }
-            return (
-                _ignored(problem.raw, reason)
-                + " "
-                + _('To search for the text itself, put it in quotes: "%(raw)s".')
-                % {"raw": problem.raw}
+            # The piece is still searched as text (it may be "Re:" or "ISBN:..."); the
+            # message only points at the qualifier the person probably meant.
+            start = problem.raw.index(problem.name)
+            meant = (
+                problem.raw[:start] + problem.suggestion + problem.raw[start + len(problem.name) :]
             )
+            return _(
+                "Searched for “%(term)s” as text: there is no %(name)s: qualifier. "
+                "Did you mean “%(meant)s”?"
+            ) % {"term": shown(problem.raw), "name": problem.name, "meant": shown(meant)}
         return _ignored(problem.raw, problem.code)
 
     def _report_search_problems(self, request: HttpRequest, problems: list[str]) -> None:
@@ -770,7 +413,7 @@ class SearchMixin(_ModelAdminBase):
         if target.lookup is None and not field.choices:
             if isinstance(field, models.DateField):
                 return f"{name}>=2025-01-01"
-            if isinstance(field, _COMPARABLE_FIELDS):
+            if isinstance(field, COMPARABLE_FIELDS):
                 return f"{name}>=…"
         return f"{name}:…"
 
@@ -878,7 +521,7 @@ class SearchMixin(_ModelAdminBase):
             ]
         opts = self.model._meta
         text_names = [
-            f.name for f in opts.get_fields() if isinstance(f, _TEXT_FIELDS) and f.concrete
+            f.name for f in opts.get_fields() if isinstance(f, TEXT_FIELDS) and f.concrete
         ]
         errors: list[checks.CheckMessage] = []
         for name in fields:
@@ -887,10 +530,10 @@ class SearchMixin(_ModelAdminBase):
             except FieldDoesNotExist:
                 problem = f"{opts.label} has no field {name!r}"
             else:
-                if isinstance(field, _TEXT_FIELDS):
+                if isinstance(field, TEXT_FIELDS):
                     continue
                 problem = f"{opts.label}.{name} is not a text field (CharField or TextField)"
-            close = _closest(name, text_names)
+            close = closest(name, text_names)
             errors.append(
                 checks.Warning(
                     f"'search_fulltext_fields' names {name!r}, which cannot be searched with "
@@ -907,35 +550,6 @@ class SearchMixin(_ModelAdminBase):
                 )
             )
         return errors
-
-
-def _term_condition(value: str, targets: list[tuple[_Target | None, str, Any]]) -> Any:
-    """A word or phrase matching any of the search fields ``targets``: OR across
-    fields; fields behind the same relation share one ``EXISTS`` with OR inside it."""
-    alternatives: list[Any] = []
-    grouped: dict[tuple[Any, ...], tuple[_Target, list[Any]]] = {}
-    for target, path, validate in targets:
-        converted: Any = value
-        if validate is not None:
-            try:
-                converted = _convert(validate, value)
-            except ValidationError:
-                continue
-        if target is None:
-            alternatives.append(Q(**{path: converted}))
-        elif target.multi_valued:
-            condition = target.condition([(target.lookup or "exact", converted)])
-            grouped.setdefault(target.group, (target, []))[1].append(condition)
-        else:
-            alternatives.append(target.condition([(target.lookup or "exact", converted)]))
-    for target, conditions in grouped.values():
-        alternatives.append(target.exists(Q.create(conditions, connector=Q.OR)))
-    if not alternatives:
-        # No field can hold this word (e.g. only id fields and a word that is no id).
-        return Q(pk__in=[])
-    if len(alternatives) == 1:
-        return alternatives[0]
-    return Q.create(alternatives, connector=Q.OR)
 
 
 def _sorted_after_matching(model: type[models.Model], ordering: Sequence[Any]) -> list[Any] | None:
@@ -962,17 +576,10 @@ def _sorted_after_matching(model: type[models.Model], ordering: Sequence[Any]) -
 
 
 def _ignored(raw: str, reason: str) -> str:
-    return _("Ignored “%(term)s” in the search: %(reason)s") % {"term": raw, "reason": reason}
-
-
-def _comparison_refused(name: str) -> str:
-    return _("%(name)s: does not compare with <, >, <= or >=; use %(name)s:value.") % {"name": name}
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(str(message) for message in exc.messages)
-    return _("this value cannot be searched.")
+    return _("Ignored “%(term)s” in the search: %(reason)s") % {
+        "term": shown(raw),
+        "reason": reason,
+    }
 
 
 def _is_identifier(name: str) -> bool:

@@ -1,47 +1,52 @@
-"""The changelist search language: words, "quoted phrases", -negation and qualifiers.
+"""The changelist search language: Django's words and phrases, plus -exclusions and the
+admin's own qualifiers.
 
-Pure Python (no Django), so the rules below are unit-tested on their own and the
-admin mixin in :mod:`toolkit.admin_ext.search` only turns parsed terms into queries.
+Stock first: the text is split exactly as ``ModelAdmin.get_search_results`` splits it
+(Django's ``smart_split``), and a piece means what it means there unless it is one of
+the toolkit's operators below. So ``'usb c'`` and ``"usb c"`` are phrases, ``it's Bob's``
+is the one piece stock Django makes of it, and ``Re:``, ``ISBN:978…``, ``10:30``, a MAC
+or IPv6 address are words. The admin mixin in :mod:`toolkit.admin_ext.search` only
+turns the parsed terms into queries.
 
-Rules, in the order they apply to each whitespace-separated token:
+The toolkit's operators, applied to each piece:
 
-- ``"..."`` is a phrase: spaces inside it do not split terms, ``\\"`` is a literal quote.
-  A quote opens a phrase only at the start of a token, after a leading ``-`` or right
-  after a qualifier (``supplier:"acme corp"``); elsewhere it is an ordinary character, so
-  ``12"`` (inches) is a word. An opening quote with no closing one is a problem
-  (``unclosed_quote``) and the rest of the text after it is not used.
-- A leading ``-`` negates the term (``-refurbished``, ``-"usb c"``, ``-sku:X1``); a lone
-  ``-`` is an ordinary word.
-- ``name:value`` where ``name`` looks like an identifier (a letter or ``_``, then letters,
-  digits or ``_``) is a qualifier. ``name:>=value`` (and ``>``, ``<``, ``<=``, ``=``)
-  compares. A name that is not declared is a problem (``unknown_qualifier``) rather than a
-  word, because a typo such as ``suplier:acme`` must not silently search for that text.
-  Text that merely contains a colon still works: ``10:30`` (starts with a digit) and
-  ``https://...`` (value starts with ``//``) are words, and any text in quotes
-  (``"foo:bar"``) is a phrase.
-- ``name>=value`` (an operator without the colon) is a qualifier only when ``name`` is
-  declared; otherwise ``a>b`` is an ordinary word.
-- A declared qualifier with nothing after it (``sku:`` or ``sku:""``) is a problem
-  (``empty_value``).
+- A leading ``-`` followed by a letter or a quote excludes the rest (``-refurbished``,
+  ``-"usb c"``, ``-sku:X1``). ``-5`` is a negative number and a lone ``-`` a word, as in
+  stock Django.
+- ``name:value`` where ``name`` is one of the admin's declared qualifiers (matched
+  case-insensitively) filters by that qualifier; ``name:>=value`` (``>``, ``<``,
+  ``<=``, ``=``) and ``name>=value`` compare. A quoted value may hold spaces
+  (``supplier:"acme corp"``). A declared qualifier with nothing after it (``sku:``,
+  ``sku:""``) is a problem (``empty_value``).
+- Any other ``name:value`` or ``name>=value`` is searched as the word it is. When
+  ``name`` is close to a declared qualifier (``prce>=500``), the parse also reports
+  ``unknown_qualifier`` with the suggestion, so the person learns of the typo.
+- A double quote that opens a piece (or a qualifier's value) and is never closed is a
+  problem (``unclosed_quote``) and that piece is not used; the other pieces still are.
+  An apostrophe is never a problem: ``'90s`` and ``rock 'n roll`` are words.
 
-Qualifier names match case-insensitively. Apostrophes are ordinary characters, so
-``O'Brien`` is one word; phrases use double quotes only.
+Repeated terms are kept once: searching ``daniel daniel`` is searching ``daniel``.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from django.utils.text import smart_split, unescape_string_literal
 
 #: Comparison operators a qualifier accepts, longest first so ``>=`` wins over ``>``.
 OPERATORS = (">=", "<=", ">", "<", "=")
 
 _OPERATOR = "|".join(re.escape(op) for op in OPERATORS)
-# ``name:``, ``name:>=`` or ``name>=`` at the start of a token; the rest is the value.
+# ``name:``, ``name:>=`` or ``name>=`` at the start of a piece; the rest is the value.
 _QUALIFIER_RE = re.compile(rf"^([^\W\d]\w*)(?::({_OPERATOR})?|({_OPERATOR}))(.*)$", re.DOTALL)
-# What may precede an opening quote inside a token: "-", "name:", "name:>=", "name>=".
-_QUOTE_MAY_OPEN_AFTER_RE = re.compile(rf"^-?(?:[^\W\d]\w*(?::(?:{_OPERATOR})?|(?:{_OPERATOR})))?$")
+# A double-quoted phrase with its closing quote, as smart_split reads one.
+_CLOSED_PHRASE_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: How close a mistyped name must be to a declared qualifier to be suggested.
+SUGGESTION_CUTOFF = 0.6
 
 UNCLOSED_QUOTE = "unclosed_quote"
 UNKNOWN_QUALIFIER = "unknown_qualifier"
@@ -74,11 +79,17 @@ Term = TextTerm | QualifiedTerm
 
 @dataclass(frozen=True)
 class SyntaxProblem:
-    """Text that could not be understood; ``raw`` is exactly what the person typed."""
+    """Text that could not be used as typed; ``raw`` is exactly what the person typed.
+
+    ``unclosed_quote`` and ``empty_value`` pieces are left out of the search;
+    ``unknown_qualifier`` pieces are searched as words, and ``suggestion`` names the
+    declared qualifier the person probably meant.
+    """
 
     code: str
     raw: str
     name: str = ""
+    suggestion: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,72 +98,9 @@ class ParsedSearch:
     problems: tuple[SyntaxProblem, ...] = ()
 
 
-@dataclass
-class _Token:
-    raw: str
-    # (text, quoted) pieces in order; quotes removed from quoted pieces.
-    parts: list[tuple[str, bool]] = field(default_factory=list)
-    unclosed: bool = False
-
-    @property
-    def text(self) -> str:
-        return "".join(text for text, _ in self.parts)
-
-
-def tokenize(text: str) -> list[_Token]:
-    """Split ``text`` into tokens, keeping track of which pieces were quoted."""
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        start = i
-        token = _Token(raw="")
-        plain: list[str] = []
-        while i < n and not text[i].isspace():
-            char = text[i]
-            if char == '"' and _QUOTE_MAY_OPEN_AFTER_RE.match(_unquoted_prefix(token, plain)):
-                if plain:
-                    token.parts.append(("".join(plain), False))
-                    plain = []
-                i, phrase, closed = _read_quoted(text, i + 1)
-                token.parts.append((phrase, True))
-                if not closed:
-                    token.unclosed = True
-                    break
-                continue
-            plain.append(char)
-            i += 1
-        if plain:
-            token.parts.append(("".join(plain), False))
-        token.raw = text[start:i]
-        tokens.append(token)
-    return tokens
-
-
-def _unquoted_prefix(token: _Token, plain: list[str]) -> str:
-    """The token so far, or a marker that never matches once a quote was seen."""
-    if any(quoted for _, quoted in token.parts):
-        return "\x00"
-    return token.text + "".join(plain)
-
-
-def _read_quoted(text: str, i: int) -> tuple[int, str, bool]:
-    """Read a phrase starting after its opening quote: (next index, phrase, closed)."""
-    chars: list[str] = []
-    n = len(text)
-    while i < n:
-        char = text[i]
-        if char == "\\" and i + 1 < n and text[i + 1] in '"\\':
-            chars.append(text[i + 1])
-            i += 2
-            continue
-        if char == '"':
-            return i + 1, "".join(chars), True
-        chars.append(char)
-        i += 1
-    return i, "".join(chars), False
+def split(text: str) -> list[str]:
+    """The pieces of ``text``, exactly as Django's admin search splits it."""
+    return list(smart_split(text))
 
 
 def parse(text: str, qualifiers: Collection[str] = ()) -> ParsedSearch:
@@ -162,51 +110,64 @@ def parse(text: str, qualifiers: Collection[str] = ()) -> ParsedSearch:
     stop parsing: every other term is still returned, so the caller filters by them.
     """
     by_lower = {name.lower(): name for name in qualifiers}
-    terms: list[Term] = []
-    problems: list[SyntaxProblem] = []
-    for token in tokenize(text):
-        if token.unclosed:
-            problems.append(SyntaxProblem(UNCLOSED_QUOTE, token.raw))
-            continue
-        parts = list(token.parts)
-        negated = False
-        first, first_quoted = parts[0]
-        if not first_quoted and first.startswith("-") and (len(first) > 1 or len(parts) > 1):
-            negated = True
-            parts[0] = (first[1:], False)
-            if not parts[0][0]:
-                parts.pop(0)
-        term_or_problem = _qualified(token.raw, parts, negated, by_lower)
-        if isinstance(term_or_problem, SyntaxProblem):
-            problems.append(term_or_problem)
-            continue
-        if term_or_problem is not None:
-            terms.append(term_or_problem)
-            continue
-        value = "".join(text for text, _ in parts)
-        if value:
-            phrase = any(quoted for _, quoted in parts)
-            terms.append(TextTerm(value, token.raw, negated=negated, phrase=phrase))
+    terms: dict[Term, None] = {}
+    problems: dict[SyntaxProblem, None] = {}
+    for piece in split(text):
+        term, problem = _read(piece, by_lower)
+        if term is not None:
+            terms.setdefault(term)
+        if problem is not None:
+            problems.setdefault(problem)
     return ParsedSearch(tuple(terms), tuple(problems))
 
 
-def _qualified(
-    raw: str, parts: list[tuple[str, bool]], negated: bool, by_lower: dict[str, str]
-) -> QualifiedTerm | SyntaxProblem | None:
-    """The qualifier term a token spells, a problem, or None for an ordinary word."""
-    if not parts or parts[0][1]:
-        return None
-    match = _QUALIFIER_RE.match(parts[0][0])
+def _read(piece: str, by_lower: dict[str, str]) -> tuple[Term | None, SyntaxProblem | None]:
+    """The term a piece spells (None when it is left out) and its problem, if any."""
+    negated = len(piece) > 1 and piece[0] == "-" and (piece[1].isalpha() or piece[1] in "\"'")
+    core = piece[1:] if negated else piece
+    if _unclosed(core):
+        return None, SyntaxProblem(UNCLOSED_QUOTE, piece)
+    phrase = _phrase(core)
+    if phrase is not None:
+        if not phrase.strip():
+            return None, None
+        return TextTerm(phrase, piece, negated=negated, phrase=True), None
+    match = _QUALIFIER_RE.match(core)
     if match is None:
-        return None
-    name, colon_operator, bare_operator, rest = match.groups()
-    value = rest + "".join(text for text, _ in parts[1:])
+        return TextTerm(core, piece, negated=negated), None
+    name, colon_operator, bare_operator, value = match.groups()
     declared = by_lower.get(name.lower())
     if declared is None:
-        if bare_operator is not None or (len(parts) == 1 and rest.startswith("//")):
-            return None
-        return SyntaxProblem(UNKNOWN_QUALIFIER, raw, name=name)
+        word = TextTerm(core, piece, negated=negated)
+        suggestion = _closest(name.lower(), list(by_lower.values())) if value else None
+        if suggestion is None:
+            return word, None
+        return word, SyntaxProblem(UNKNOWN_QUALIFIER, piece, name=name, suggestion=suggestion)
+    if _unclosed(value):
+        return None, SyntaxProblem(UNCLOSED_QUOTE, piece, name=declared)
+    unquoted = _phrase(value)
+    if unquoted is not None:
+        value = unquoted
     if not value.strip():
-        return SyntaxProblem(EMPTY_VALUE, raw, name=declared)
+        return None, SyntaxProblem(EMPTY_VALUE, piece, name=declared)
     operator = colon_operator or bare_operator or "="
-    return QualifiedTerm(declared, operator, value, raw, negated=negated)
+    return QualifiedTerm(declared, operator, value, piece, negated=negated), None
+
+
+def _phrase(text: str) -> str | None:
+    """The phrase inside ``text`` when stock Django reads it as one (it starts and ends
+    with the same quote), unescaped as Django does; None otherwise."""
+    if not text or text[0] not in "\"'" or text[0] != text[-1]:
+        return None
+    return unescape_string_literal(text)
+
+
+def _unclosed(text: str) -> bool:
+    """Whether ``text`` opens a double-quoted phrase that it never closes."""
+    return text.startswith('"') and _CLOSED_PHRASE_RE.match(text) is None
+
+
+def _closest(name: str, choices: Sequence[str]) -> str | None:
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(name, sorted(by_lower), n=1, cutoff=SUGGESTION_CUTOFF)
+    return by_lower[close[0]] if close else None
