@@ -32,7 +32,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from django.core import signing
-from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import F, OrderBy, Q
@@ -195,7 +195,12 @@ def _estimate(queryset: models.QuerySet[Any]) -> _Estimate | None:
             return _Estimate(rows=rows, cost=None)
         # Never analyzed: ask the planner instead.
     keys = queryset.order_by().values("pk")
-    sql, params = keys.query.sql_with_params()
+    try:
+        sql, params = keys.query.sql_with_params()
+    except EmptyResultSet:
+        # Django knows without asking that nothing matches (e.g. a number out of the
+        # column's range): there is no query to plan.
+        return _Estimate(rows=0, cost=0.0)
     key = (queryset.db, sql, repr(params))
     now = time.monotonic()
     cached = _plans.get(key)
