@@ -130,6 +130,8 @@ class ProductAdmin(AIActionsMixin, ImportMixin, ToolkitModelAdmin):
     actions = ["mass_update", "duplicate_selected"]
     # Import by SKU; category by slug, supplier by name, tags by name.
     import_resource_class = ProductResource
+    # "Export selected as CSV / XLSX / JSON": exports are off until formats are named.
+    export_formats = ("csv", "xlsx", "json")
     mass_update_fields = ["price", "cost", "stock", "status", "is_active", "category", "supplier"]
     toggle_fields = ["is_active"]
     # A "Duplicate" and a "Set/Clear is active" button on every row (POST, per-row checks).

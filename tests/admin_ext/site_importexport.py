@@ -35,6 +35,7 @@ class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
     list_filter = ["status", "is_active"]
     search_fields = ["sku", "name"]
     import_resource_class = ProductResource
+    export_formats = ("csv", "xlsx", "json")
     export_background_threshold = 50
     import_background_threshold = 50
     import_batch_size = 10
@@ -51,6 +52,7 @@ class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
 
 class StrictProductAdmin(ExportMixin, admin.ModelAdmin):
     list_display = ["sku", "name"]
+    export_formats = ("csv",)
     export_permission = "export_product"
 
 

@@ -165,6 +165,32 @@ def test_a_disallowed_lookup_is_logged_where_django_logs_it(admin_client, catalo
 # --- templates -----------------------------------------------------------------------
 
 
+def test_a_per_model_template_is_the_parent_of_the_toolkits(admin_client, catalog, templates_dir):
+    templates_dir(
+        "admin/catalog/product/change_list.html",
+        '{% extends "admin/change_list.html" %}'
+        "{% block content_title %}<h1>Products of this project</h1>{% endblock %}",
+    )
+    response = admin_client.get(PRODUCTS)
+    html = response.content.decode()
+    assert "<h1>Products of this project</h1>" in html
+    # The toolkit's additions are still there: totals and keyset pagination.
+    assert "toolkit-keyset-paginator" in html and "<tfoot" in html
+
+
+def test_a_block_the_per_model_template_overrides_stays_its_own(
+    admin_client, catalog, templates_dir
+):
+    templates_dir(
+        "admin/catalog/product/change_list.html",
+        '{% extends "admin/change_list.html" %}'
+        '{% block result_list %}<p id="own-results">Our own table</p>{% endblock %}',
+    )
+    html = admin_client.get(PRODUCTS).content.decode()
+    assert '<p id="own-results">Our own table</p>' in html
+    assert "<tfoot" not in html
+
+
 def test_a_per_model_pagination_template_is_used(
     admin_client, catalog, offset_reviews, templates_dir
 ):

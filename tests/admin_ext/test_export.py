@@ -25,7 +25,19 @@ NEEDS_OPENPYXL = pytest.mark.skipif(
     not HAS_OPENPYXL, reason="openpyxl is not installed: XLSX needs the `xlsx` extra"
 )
 CHANGELIST = "importexport_admin:catalog_product_changelist"
-HOSTILE = ["=1+2", "+SUM(A1)", "-2+3", "@cmd", "\tcalc", "\rcalc"]
+HOSTILE = [
+    "=1+2",
+    "+SUM(A1)",
+    "-2+3",
+    "@cmd",
+    "\tcalc",
+    "\rcalc",
+    # Behind characters spreadsheets skip, and full-width: formulas all the same. XLSX
+    # drops the control character, so the check must see the cell as stored.
+    '\x01=HYPERLINK("http://evil.example")',
+    " \u200b=1+2",
+    "\uff1d1+2",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -148,8 +160,8 @@ def test_every_formula_prefix_is_neutralised(client, superuser, hostile, fmt):
         rows = [dict(zip(values[0], r, strict=True)) for r in values[1:]]
     names = sorted(r["Name"] for r in rows)
     expected = ["'" + text for text in HOSTILE]
-    if fmt == "xlsx":  # XML reads a carriage return back as a line feed
-        expected = [t.replace("\r", "\n") for t in expected]
+    if fmt == "xlsx":  # XML holds no \x01 and reads a carriage return back as a line feed
+        expected = [t.replace("\x01", "").replace("\r", "\n") for t in expected]
     assert names == sorted(expected)
     for row in rows:
         assert row["Shelf label"].startswith("'")  # a callable column
@@ -256,7 +268,8 @@ def test_large_json_and_xlsx_exports_are_whole_files(
         rows = [dict(zip(values[0], r, strict=True)) for r in values[1:]]
     assert len(rows) == Product.objects.count()
     names = {r["Name"].replace("\n", "\r") for r in rows if r["SKU"].startswith("H-")}
-    assert names == {"'" + t for t in HOSTILE}
+    stored = [t.replace("\x01", "") for t in HOSTILE] if fmt == "xlsx" else HOSTILE
+    assert names == {"'" + t for t in stored}
 
 
 def test_a_viewer_may_export_but_not_a_non_staff_person(client, viewer, customer, catalog):
@@ -348,11 +361,12 @@ def test_columns_of_plain_fields_read_values_not_instances(
     with django_assert_max_num_queries(6):
         fast = list(iter_queryset_rows(resource, queryset, chunk_size=1000))
     assert fast == slow
+    # Values as the database holds them: the writers neutralise them as they store them.
     assert [
         "H-0",
-        "'=1+2",
-        "'=HYPERLINK(evil)",
-        "'@SUM(1)",
+        "=1+2",
+        "=HYPERLINK(evil)",
+        "@SUM(1)",
         Decimal("-5.50"),
         -3,
         "Active",

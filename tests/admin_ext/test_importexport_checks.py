@@ -7,8 +7,7 @@ from django.contrib import admin
 
 from demo.catalog.models import Product, Supplier
 from demo.catalog.resources import ProductResource
-from toolkit.admin_ext import importexport
-from toolkit.admin_ext.importexport import ExportMixin, ImportMixin
+from toolkit.admin_ext.importexport import ExportMixin, ImportMixin, formats
 
 
 def ids(admin_class, model=Product):
@@ -30,7 +29,7 @@ def test_unknown_export_format_is_e070():
 
 
 def test_xlsx_without_openpyxl_is_w070(monkeypatch):
-    monkeypatch.setattr(importexport, "HAS_OPENPYXL", False)
+    monkeypatch.setattr(formats, "HAS_OPENPYXL", False)
 
     class Xlsx(ExportMixin, admin.ModelAdmin):
         export_formats = ["xlsx"]

@@ -37,9 +37,7 @@ escaped where it is shown; the pages carry no inline script or style.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import logging
 from collections.abc import Sequence
@@ -67,11 +65,13 @@ from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from toolkit.admin_ext.actions import count_upto
+from toolkit.admin_ext.links import reverse_if_routed
 from toolkit.admin_ext.selection import Selection, SelectionError
 from toolkit.ai.actions import (
     AIAction,
@@ -84,6 +84,7 @@ from toolkit.ai.actions import (
 from toolkit.ai.endpoints import DEFAULT_ENDPOINT, get_endpoint
 from toolkit.ai.models import SEVERITY_RANK, Insight, InsightStatus, ReviewStatus
 from toolkit.ai.runner import check_limits, run_action, run_digest
+from toolkit.compat import get_actions_at
 from toolkit.conf import conf
 from toolkit.exceptions import AIError, AILimitExceeded, ToolkitError
 
@@ -293,9 +294,17 @@ class AIActionsMixin(_ModelAdminBase):
 
         return AISource.from_admin(self, request)
 
+    def ai_configured(self) -> bool:
+        """Whether this admin class may offer AI at all: it names fields to send, or
+        decides them per request. Its AI URLs and stylesheet exist only then."""
+        return bool(self.ai_fields) or (
+            type(self).get_ai_fields is not AIActionsMixin.get_ai_fields
+        )
+
     def ai_enabled(self, request: HttpRequest | None = None) -> bool:
-        """Whether this admin offers AI at all: it names fields to send (``ai_fields``)."""
-        return bool(self.get_ai_fields(request))
+        """Whether this admin offers AI to ``request``: it names fields to send
+        (``ai_fields``)."""
+        return self.ai_configured() and bool(self.get_ai_fields(request))
 
     def has_ai_permission(
         self, request: HttpRequest, action: AIAction | None = None, obj: Any = None
@@ -330,15 +339,14 @@ class AIActionsMixin(_ModelAdminBase):
     def get_actions(  # type: ignore[override,unused-ignore]
         self, request: HttpRequest, action_location: Any = None
     ) -> dict[str, Any]:
+        """The admin's actions plus the AI actions the person may run (change list
+        only). The admins after this mixin may override ``get_actions()`` with
+        Django 6.1's signature or the older ``get_actions(self, request)``."""
+        actions = get_actions_at(super(), request, action_location)
         location = getattr(admin_options, "ActionLocation", None)
-        if location is not None:
-            action_location = action_location or location.CHANGE_LIST
-            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg,unused-ignore]
-            if action_location != location.CHANGE_LIST:
-                return actions
-        else:
-            actions = super().get_actions(request)
-        if self.actions is None or "_popup" in request.GET:
+        if location is not None and action_location not in (None, location.CHANGE_LIST):
+            return actions
+        if self.actions is None or admin_options.IS_POPUP_VAR in request.GET:
             return actions
         for action in self.get_ai_actions(request):
             if self.has_ai_permission(request, action):
@@ -465,7 +473,12 @@ class AIActionsMixin(_ModelAdminBase):
                 self.message_user(
                     request, _("The digest failed: %s") % insight.error, messages.ERROR
                 )
-            return HttpResponseRedirect(reverse("admin:toolkit_insight_digest", args=[insight.pk]))
+            page = reverse_if_routed("admin:toolkit_insight_digest", [insight.pk])
+            if page:
+                return HttpResponseRedirect(page)
+            if insight.is_ok:
+                self.message_user(request, insight.text, messages.INFO)
+            return None
         report = run_action(
             action, source, queryset, user=request.user, force=force, endpoint=endpoint
         )
@@ -488,13 +501,14 @@ class AIActionsMixin(_ModelAdminBase):
         )
         for error in report.errors[:3]:
             self.message_user(request, error, messages.ERROR)
-        if action.result == "proposal" and (report.sent or report.cached):
+        proposals_url = self.get_ai_proposals_url()
+        if action.result == "proposal" and (report.sent or report.cached) and proposals_url:
             self.message_user(
                 request,
                 format_html(
                     '{} <a href="{}">{}</a>',
                     _("Proposed changes wait for a review."),
-                    self.get_ai_proposals_url(),
+                    proposals_url,
                     _("Review them"),
                 ),
                 messages.INFO,
@@ -504,9 +518,11 @@ class AIActionsMixin(_ModelAdminBase):
     # -- the changelist column and filter ------------------------------------------------
 
     def get_list_filter(self, request: HttpRequest) -> Any:
-        filters = list(super().get_list_filter(request))
+        filters = super().get_list_filter(request)
         if self.ai_list_filter and self.has_ai_view_permission(request):
-            filters.append(AISeverityFilter)
+            # A new list only when a filter is added: otherwise the admin's own value,
+            # untouched (a tuple stays a tuple).
+            return [*filters, AISeverityFilter]
         return filters
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
@@ -558,6 +574,8 @@ class AIActionsMixin(_ModelAdminBase):
 
     @property
     def media(self) -> forms.Media:
+        if not self.ai_configured():
+            return super().media
         return super().media + forms.Media(css={"all": ["toolkit/ai/ai.css"]})
 
     def changelist_view(
@@ -569,6 +587,7 @@ class AIActionsMixin(_ModelAdminBase):
             and response.context_data is not None
             and self.has_ai_permission(request)
             and any(a.result == "proposal" for a in self.get_ai_actions(request))
+            and self.get_ai_proposals_url()
         ):
             pending = self.pending_proposals(request).count()
             response.context_data.update(
@@ -614,25 +633,24 @@ class AIActionsMixin(_ModelAdminBase):
         found = latest_insights([obj]).get(str(obj.pk), {})
         order = {a.kind: i for i, a in enumerate(self.get_ai_actions(request))}
         insights = sorted(found.values(), key=lambda i: (order.get(i.kind, 99), i.kind))
+        rerun_url = self._ai_url("rerun", obj.pk)
         rerun = [
             a
             for a in self.get_ai_actions(request)
-            if a.per_record and self.has_ai_permission(request, a, obj)
+            if rerun_url and a.per_record and self.has_ai_permission(request, a, obj)
         ]
         pending = [i for i in insights if i.review_status == ReviewStatus.PROPOSED]
         content_type = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
-        try:
-            history_url = (
-                reverse("admin:toolkit_insight_changelist")
-                + f"?content_type__id__exact={content_type.pk}&object_id={quote(str(obj.pk))}"
+        history_url = reverse_if_routed("admin:toolkit_insight_changelist")
+        if history_url:
+            history_url += (
+                f"?content_type__id__exact={content_type.pk}&object_id={quote(str(obj.pk))}"
             )
-        except Exception:
-            history_url = ""
         return {
             "toolkit_ai_panel": {
                 "insights": [_insight_view(i) for i in insights],
                 "rerun_actions": [(a.name, a.get_description()) for a in rerun],
-                "rerun_url": self._ai_url("rerun", obj.pk),
+                "rerun_url": rerun_url,
                 "proposals_url": self.get_ai_proposals_url() if pending else "",
                 "history_url": history_url,
             }
@@ -642,17 +660,20 @@ class AIActionsMixin(_ModelAdminBase):
 
     def get_ai_proposals_url(self) -> str:
         """Where a person reviews this model's pending proposals (also the result page
-        of a background job of a proposal action)."""
+        of a background job of a proposal action); ``""`` when this admin's URLs are
+        not routed."""
         return self._ai_url("proposals")
 
     def _ai_url(self, name: str, *args: Any) -> str:
         opts = self.model._meta
-        return reverse(
+        return reverse_if_routed(
             f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_ai_{name}",
-            args=[quote(str(a)) for a in args],
+            [quote(str(a)) for a in args],
         )
 
     def get_urls(self) -> list[URLPattern]:
+        if not self.ai_configured():
+            return list(super().get_urls())
         opts = self.model._meta
         prefix = f"{opts.app_label}_{opts.model_name}_ai"
         wrap = self.admin_site.admin_view
@@ -1233,10 +1254,12 @@ class InsightAdmin(admin.ModelAdmin):
         if model is None or not self.admin_site.is_registered(model):
             return label
         opts = model._meta
-        url = reverse(
+        url = reverse_if_routed(
             f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
-            args=[quote(insight.object_id)],
+            [quote(insight.object_id)],
         )
+        if not url:
+            return label
         return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description=gettext_lazy("severity"), ordering="severity_rank")
@@ -1255,9 +1278,8 @@ class InsightAdmin(admin.ModelAdmin):
         """The background job that produced the insight, linked to its page."""
         if insight.job_id is None:
             return self.get_empty_value_display()
-        try:
-            url = reverse(f"{self.admin_site.name}:toolkit_jobs_job_change", args=[insight.job_id])
-        except Exception:
+        url = reverse_if_routed(f"{self.admin_site.name}:toolkit_jobs_job_change", [insight.job_id])
+        if not url:
             return f"#{insight.job_id}"
         return format_html('<a href="{}">#{}</a>', url, insight.job_id)
 
@@ -1326,21 +1348,24 @@ class InsightAdmin(admin.ModelAdmin):
         insight = self.get_digest(request, insight_id)
         fmt = request.GET.get("format", "md")
         if fmt == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(["section", "key", "value"])
-            writer.writerow(["digest", "records", insight.record_count])
-            writer.writerow(["digest", "created", insight.created_at.isoformat()])
-            writer.writerow(["digest", "model", insight.model])
-            for key, value in _scope_items(insight.scope):
-                writer.writerow(["scope", key, value])
+            from toolkit.admin_ext.importexport.formats import CSVRows
+
             data = insight.data if isinstance(insight.data, dict) else {}
-            writer.writerow(["digest", "summary", str(data.get("summary", insight.text))])
-            for point in _digest_points(insight):
-                writer.writerow(["point", "", point])
-            body = _neutralise_csv(buffer.getvalue())
-            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="digest-{insight.pk}.csv"'
+            rows: list[list[Any]] = [
+                ["section", "key", "value"],
+                ["digest", "records", insight.record_count],
+                ["digest", "created", insight.created_at.isoformat()],
+                ["digest", "model", insight.model],
+                *(["scope", key, value] for key, value in _scope_items(insight.scope)),
+                ["digest", "summary", str(data.get("summary", insight.text))],
+                *(["point", "", point] for point in _digest_points(insight)),
+            ]
+            # Every cell neutralised as CSV stores it: the digest repeats what records
+            # and the model wrote, and is opened in spreadsheets.
+            response = HttpResponse(CSVRows().render(rows), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = content_disposition_header(
+                True, f"digest-{insight.pk}.csv"
+            )
             return response
         if fmt != "md":
             raise Http404(_("Unknown export format."))
@@ -1359,20 +1384,10 @@ class InsightAdmin(admin.ModelAdmin):
         response = HttpResponse(
             "\n".join(lines) + "\n", content_type="text/markdown; charset=utf-8"
         )
-        response["Content-Disposition"] = f'attachment; filename="digest-{insight.pk}.md"'
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"digest-{insight.pk}.md"
+        )
         return response
-
-
-def _neutralise_csv(text: str) -> str:
-    """Re-write CSV cells a spreadsheet would run as formulas with a leading quote."""
-    from toolkit.admin_ext.importexport import neutralise
-
-    rows = list(csv.reader(io.StringIO(text)))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-    return buffer.getvalue()
 
 
 def _scope_items(scope: Any) -> list[tuple[str, str]]:

@@ -1,0 +1,471 @@
+"""``ImportMixin``: upload a file, preview every row's errors, confirm once.
+
+The confirmation is single-use (:mod:`.confirmations`): the result page is reached by
+a redirect, and a confirmation posted again, by a refresh, the back button or a double
+click, shows that result instead of importing a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from toolkit.admin_ext.changelist_template import use_toolkit_change_list
+from toolkit.admin_ext.links import job_url, reverse_if_routed
+
+from . import formats
+from .confirmations import (
+    claim,
+    confirmation_token,
+    file_digest,
+    is_claimed,
+    is_valid_confirmation,
+    release,
+)
+from .export_admin import ExportMixin
+from .formats import FORMATS, attach
+from .import_job import ImportJobHandler, delete_upload, read_batches, rejected_file, upload_storage
+from .import_options import ImportOptionsMixin
+from .importer import BulkImporter, RowResult
+from .limits import ImportFileError
+from .logs import log_import
+from .uploads import IMPORT_FORMATS, inspect_upload
+
+__all__ = ["SESSION_KEY", "ImportExportMixin", "ImportMixin"]
+
+SESSION_KEY = "toolkit_imports"
+#: Uploads a session remembers (the oldest are forgotten first).
+SESSION_UPLOADS = 20
+
+
+class ImportMixin(ImportOptionsMixin):
+    """ModelAdmin mixin: import a CSV, JSON or XLSX file through a django-import-export
+    ``ModelResource``, with a preview of every row's errors before anything changes.
+
+    Upload, preview (paginated, per-row and per-field errors, rejected rows as a file
+    to fix), confirm once. A file that cannot be imported at all (not UTF-8, empty, not
+    what its extension says, beyond the limits of
+    :class:`~.import_options.ImportOptionsMixin`, missing required columns) is refused
+    with a sentence. Confirmed rows are written a batch at a time
+    (:class:`BulkImporter`), each batch in one transaction; files above
+    ``import_background_threshold`` rows run as a background job. Needs the add and
+    change permissions.
+    """
+
+    # -- urls ---------------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        if not self.import_configured():
+            return list(super().get_urls())
+        from django.urls import path
+
+        opts = self.model._meta
+        info = f"{opts.app_label}_{opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name=f"{info}_import"),
+            path(
+                "import/<uuid:token>/",
+                wrap(self.import_preview_view),
+                name=f"{info}_import_preview",
+            ),
+            path(
+                "import/<uuid:token>/result/",
+                wrap(self.import_result_view),
+                name=f"{info}_import_result",
+            ),
+            path(
+                "import/<uuid:token>/rejected/",
+                wrap(self.import_rejected_view),
+                name=f"{info}_import_rejected",
+            ),
+            *super().get_urls(),
+        ]
+
+    def url_name(self, view: str) -> str:
+        opts = self.model._meta
+        return f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_{view}"
+
+    def import_url(self, view: str, token: Any) -> str:
+        return reverse(self.url_name(view), args=[str(token)])
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        link = None
+        if self.has_import_permission(request):
+            # An admin whose URLs are not routed (a site not included) has no link.
+            link = reverse_if_routed(self.url_name("import"))
+        response = super().changelist_view(request, extra_context)
+        if link:
+            # The "Import" link is one of the toolkit changelist template's object tools.
+            context = getattr(response, "context_data", None)
+            if isinstance(context, dict):
+                context["toolkit_import_url"] = link
+                use_toolkit_change_list(response)
+        return response
+
+    # -- views --------------------------------------------------------------------
+
+    def import_context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+        opts = self.model._meta
+        return {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "app_label": opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            "title": _("Import %(name)s") % {"name": opts.verbose_name_plural},
+            **extra,
+        }
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """GET: the upload form. POST: check the file, store it, show its preview."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        resource = self.get_import_resource(request)
+        importer = BulkImporter(resource)
+        context = self.import_context(
+            request,
+            required_columns=importer.required_columns(),
+            columns=[f.column_name for f in importer.fields],
+            max_size=self.get_import_max_upload_size(request),
+            formats=[f for f in IMPORT_FORMATS if f != "xlsx" or formats.HAS_OPENPYXL],
+        )
+        if request.method == "POST":
+            upload = request.FILES.get("import_file")
+            if upload is None:
+                context["error"] = _("Choose a file to import.")
+            else:
+                try:
+                    token = self.store_upload(request, upload, importer)
+                except ImportFileError as exc:
+                    context["error"] = str(exc)
+                else:
+                    return redirect(self.import_url("import_preview", token))
+        return TemplateResponse(
+            request,
+            "toolkit/admin_ext/importexport/import.html",
+            context,
+            status=400 if "error" in context else 200,
+        )
+
+    def store_upload(self, request: HttpRequest, upload: Any, importer: BulkImporter) -> str:
+        """Check the uploaded file within this request's limits, store it and remember
+        it in the session; return its token."""
+        from django.core.files.base import ContentFile
+
+        limits = self.get_import_limits(request)
+        max_size = limits.max_upload_size
+        if upload.size is not None and upload.size > max_size:
+            raise ImportFileError(
+                f"The file is {upload.size:,} bytes; at most {max_size:,} can be imported at "
+                "once. Split it into smaller files."
+            )
+        data = upload.read(max_size + 1)
+        parsed = inspect_upload(data, upload.name or "", limits=limits)
+        importer.check_headers(parsed)
+        token = str(uuid.uuid4())
+        name = upload_storage().save(f"toolkit_imports/{token}.{parsed.format}", ContentFile(data))
+        uploads = request.session.get(SESSION_KEY, {})
+        while len(uploads) >= SESSION_UPLOADS:
+            uploads.pop(next(iter(uploads)))
+        uploads[token] = {
+            "file": name,
+            "filename": str(upload.name)[:200],
+            "format": parsed.format,
+            "delimiter": parsed.delimiter,
+            "headers": parsed.headers,
+            "rows": parsed.rows,
+            "model": self.model._meta.label_lower,
+            "user": str(request.user.pk),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        request.session[SESSION_KEY] = uploads
+        return token
+
+    def get_upload(self, request: HttpRequest, token: Any) -> dict[str, Any]:
+        """The upload ``token`` names, if this person's session made it for this model;
+        else 404 (another person's upload, a stale link)."""
+        upload = request.session.get(SESSION_KEY, {}).get(str(token))
+        if (
+            not upload
+            or upload.get("model") != self.model._meta.label_lower
+            or upload.get("user", str(request.user.pk)) != str(request.user.pk)
+        ):
+            raise Http404("No such import.")
+        if (
+            not upload.get("done")
+            and not is_claimed(str(token))  # its import runs (or ran) in another request
+            and not upload_storage().exists(upload["file"])
+        ):
+            raise Http404("This import has expired.")
+        return dict(upload)
+
+    def save_upload(self, request: HttpRequest, token: Any, upload: dict[str, Any]) -> None:
+        uploads = request.session.get(SESSION_KEY, {})
+        uploads[str(token)] = upload
+        request.session[SESSION_KEY] = uploads
+
+    def forget_upload(self, request: HttpRequest, token: Any) -> None:
+        uploads = request.session.get(SESSION_KEY, {})
+        uploads.pop(str(token), None)
+        request.session[SESSION_KEY] = uploads
+
+    def import_preview_view(self, request: HttpRequest, token: Any) -> HttpResponse:
+        """GET: a page of the dry run. POST: import it (CSRF-checked by the admin),
+        once: a confirmation posted again leads to the result."""
+        from django.core.paginator import Paginator
+
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = self.get_upload(request, token)
+        if upload.get("done"):
+            if request.method == "POST":
+                self.message_user(request, already_imported(), messages.WARNING)
+            return redirect(self.import_url("import_result", token))
+        importer = BulkImporter(self.get_import_resource(request))
+        if request.method == "POST" and "confirm" in request.POST:
+            return self.import_confirm(request, token, upload, importer)
+        per_page = self.import_preview_per_page
+        paginator = Paginator(range(upload["rows"]), per_page)
+        page = paginator.get_page(request.GET.get("p"))
+        start = (page.number - 1) * per_page
+        rows = read_batches(
+            upload["file"],
+            upload["format"],
+            upload["delimiter"],
+            start,
+            per_page,
+            upload["headers"],
+        )
+        results = importer.validate(rows)
+        summary = None
+        if upload["rows"] <= self.get_import_background_threshold(request):
+            summary = self.dry_run_summary(request, upload, importer)
+        headers = upload["headers"]
+        context = self.import_context(
+            request,
+            upload=upload,
+            headers=headers,
+            results=[(r, [r.values.get(h, "") for h in headers]) for r in results],
+            page=page,
+            paginator=paginator,
+            summary=summary,
+            background=upload["rows"] > self.get_import_background_threshold(request),
+            rejected_url=self.import_url("import_rejected", token),
+            confirmation=confirmation_token(
+                str(token), upload.get("user"), upload.get("sha256", "")
+            ),
+        )
+        return TemplateResponse(request, "toolkit/admin_ext/importexport/preview.html", context)
+
+    def iter_results(
+        self, request: HttpRequest, upload: dict[str, Any], importer: BulkImporter
+    ) -> Iterator[list[RowResult]]:
+        size = self.get_import_batch_size(request)
+        for start in range(0, upload["rows"], size):
+            rows = read_batches(
+                upload["file"],
+                upload["format"],
+                upload["delimiter"],
+                start,
+                size,
+                upload["headers"],
+            )
+            yield importer.validate(rows)
+
+    def dry_run_summary(
+        self, request: HttpRequest, upload: dict[str, Any], importer: BulkImporter
+    ) -> dict[str, int]:
+        summary = {"new": 0, "update": 0, "rejected": 0}
+        for batch in self.iter_results(request, upload, importer):
+            for result in batch:
+                summary["rejected" if result.errors else result.action] += 1
+        return summary
+
+    def import_confirm(
+        self, request: HttpRequest, token: Any, upload: dict[str, Any], importer: BulkImporter
+    ) -> HttpResponse:
+        """Check the confirmation (this person, these bytes), spend it, then import:
+        here, or as a background job for a large file. Ends in a redirect."""
+        posted = request.POST.get("confirmation", "")
+        if not is_valid_confirmation(
+            posted, str(token), upload.get("user"), upload.get("sha256", "")
+        ):
+            self.message_user(
+                request,
+                _(
+                    "This confirmation was not made for this file; nothing was imported. "
+                    "Check the preview and confirm again."
+                ),
+                messages.ERROR,
+            )
+            return redirect(self.import_url("import_preview", token))
+        if not claim(str(token)):
+            self.message_user(request, already_imported(), messages.WARNING)
+            return redirect(self.import_url("import_result", token))
+        with upload_storage().open(upload["file"], "rb") as stored:
+            unchanged = file_digest(stored) == upload.get("sha256")
+        if not unchanged:
+            delete_upload(upload["file"])
+            self.forget_upload(request, token)
+            self.message_user(
+                request,
+                _("The stored file changed after its preview; nothing was imported."),
+                messages.ERROR,
+            )
+            return redirect(reverse(self.url_name("import")))
+        if upload["rows"] > self.get_import_background_threshold(request):
+            return self.start_import_job(request, token, upload)
+        try:
+            result = self.run_import(request, token, upload, importer)
+        except BaseException:
+            release(str(token))
+            raise
+        self.save_upload(request, token, {**upload, "done": True, **result})
+        return redirect(self.import_url("import_result", token))
+
+    def start_import_job(
+        self, request: HttpRequest, token: Any, upload: dict[str, Any]
+    ) -> HttpResponse:
+        from toolkit.jobs.tasks import start_job
+
+        job = start_job(
+            ImportJobHandler,
+            user=request.user,
+            model=self.model,
+            params={
+                **{k: upload[k] for k in ("file", "format", "delimiter", "headers", "rows")},
+                "site": self.admin_site.name,
+                "model": self.model._meta.label_lower,
+            },
+            description=f"Import of {upload['filename']}",
+        )
+        page = job_url(job)
+        self.save_upload(request, token, {**upload, "done": True, "job": job.pk, "job_url": page})
+        self.message_user(
+            request,
+            _("The import of %(rows)d rows runs in the background as job #%(job)s.")
+            % {"rows": upload["rows"], "job": job.pk},
+            messages.INFO,
+        )
+        return redirect(page or self.import_url("import_result", token))
+
+    def run_import(
+        self, request: HttpRequest, token: Any, upload: dict[str, Any], importer: BulkImporter
+    ) -> dict[str, Any]:
+        """Write the valid rows a batch at a time; store the rejected rows as a file.
+        Returns what the result page shows."""
+        from django.core.files.base import ContentFile
+        from django.db import DatabaseError
+
+        created = updated = 0
+        rejected: list[RowResult] = []
+        for batch in self.iter_results(request, upload, importer):
+            try:
+                batch_created, batch_updated = importer.write(batch)
+            except DatabaseError as exc:
+                for result in batch:
+                    result.errors.setdefault("__all__", []).append(
+                        f"Its batch was not imported: the database refused it ({exc})."
+                    )
+                rejected.extend(batch)
+                continue
+            created += batch_created
+            updated += batch_updated
+            rejected.extend(r for r in batch if not r.is_valid)
+        log_import(request.user, self.model, created + updated, len(rejected))
+        rejected_name = ""
+        if rejected:
+            fmt = "json" if upload["format"] == "json" else "csv"
+            body = rejected_file(upload["headers"], rejected, fmt)
+            rejected_name = upload_storage().save(
+                f"toolkit_imports/{token}-rejected.{fmt}", ContentFile(body)
+            )
+        delete_upload(upload["file"])
+        level = messages.WARNING if rejected else messages.SUCCESS
+        text = f"Imported {created + updated} rows ({created} new, {updated} updated)."
+        if rejected:
+            text += f" Rejected {len(rejected)} rows: " + ", ".join(
+                str(r.number) for r in rejected[:20]
+            )
+            text += "…" if len(rejected) > 20 else "."
+        self.message_user(request, text, level)
+        return {
+            "created": created,
+            "updated": updated,
+            "rejected_count": len(rejected),
+            "rejected": [
+                {"number": r.number, "error_text": r.error_text}
+                for r in rejected[: self.import_preview_per_page]
+            ],
+            "rejected_file": rejected_name,
+        }
+
+    def import_result_view(self, request: HttpRequest, token: Any) -> HttpResponse:
+        """What a confirmed import did; safe to reload."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = self.get_upload(request, token)
+        if upload.get("job_url"):
+            return redirect(upload["job_url"])
+        if not upload.get("done") and not is_claimed(str(token)):
+            return redirect(self.import_url("import_preview", token))
+        context = self.import_context(
+            request,
+            upload=upload,
+            pending=not upload.get("done"),
+            job=upload.get("job"),
+            created=upload.get("created", 0),
+            updated=upload.get("updated", 0),
+            rejected=upload.get("rejected", []),
+            rejected_count=upload.get("rejected_count", 0),
+            rejected_url=self.import_url("import_rejected", token)
+            if upload.get("rejected_file")
+            else "",
+        )
+        return TemplateResponse(request, "toolkit/admin_ext/importexport/result.html", context)
+
+    def import_rejected_view(self, request: HttpRequest, token: Any) -> HttpResponse:
+        """The rows that cannot be imported, in the upload's format (CSV for XLSX),
+        with an ``error`` column: fix them and upload the file again."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = self.get_upload(request, token)
+        stem = upload["filename"].rsplit(".", 1)[0]
+        fmt = "json" if upload["format"] == "json" else "csv"
+        if upload.get("done"):
+            if not upload.get("rejected_file"):
+                raise Http404("No row of this import was rejected.")
+            with upload_storage().open(upload["rejected_file"], "rb") as stored:
+                data: bytes | str = stored.read()
+        else:
+            importer = BulkImporter(self.get_import_resource(request))
+            rejected = [
+                r
+                for batch in self.iter_results(request, upload, importer)
+                for r in batch
+                if not r.is_valid
+            ]
+            data = rejected_file(upload["headers"], rejected, fmt)
+        response = HttpResponse(data, content_type=FORMATS[fmt].content_type)
+        attach(response, f"{stem}-rejected.{fmt}")
+        return response
+
+
+def already_imported() -> str:
+    return _("This file was already imported: see the result below.")
+
+
+class ImportExportMixin(ImportMixin, ExportMixin):
+    """Both :class:`ImportMixin` and :class:`ExportMixin`."""
