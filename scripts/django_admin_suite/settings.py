@@ -8,7 +8,7 @@ import os
 
 from test_sqlite import *  # noqa: F403  (Django's tests/test_sqlite.py)
 
-from toolkit.compat import HAS_BUILTIN_TASKS
+from toolkit.compat import HAS_BUILTIN_TASKS, TASKS_MODULE
 
 #: The apps a project installs to use the whole toolkit (README, "Adding the toolkit").
 SWAPPED_RUN_APPS = [
@@ -20,6 +20,8 @@ SWAPPED_RUN_APPS = [
 ]
 
 if os.environ.get("DJANGO_ADMIN_SUITE_MODE") == "swapped":
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The immediate backend: the database backend's own check would report its app
+    # missing in every test that overrides INSTALLED_APPS (as a project's would be, too).
+    TASKS = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"}}
 
 TEST_RUNNER = "django_admin_suite.recording.RecordingRunner"
