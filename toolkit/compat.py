@@ -81,6 +81,12 @@ def get_actions_at(modeladmin: Any, request: Any, location: Any = None) -> dict[
     if action_location is None:  # Django 5.2: actions belong to the change list only.
         return dict(modeladmin.get_actions(request)) if location is None else {}
     location = location or action_location.CHANGE_LIST
+    django_asks = getattr(modeladmin, "_get_actions_with_action_location", None)
+    if isinstance(modeladmin, options.ModelAdmin) and django_asks is not None:
+        # An admin asked from outside (not ``super()`` inside a get_actions override):
+        # exactly as Django asks it, so that its deprecation warning for the old
+        # signature is the one a project sees first, whoever asks first.
+        return dict(django_asks(request, action_location=location))
     if "action_location" in get_func_args(modeladmin.get_actions):
         return dict(modeladmin.get_actions(request, action_location=location))
     if location != action_location.CHANGE_LIST:

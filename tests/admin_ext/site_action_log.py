@@ -62,6 +62,7 @@ class ProductAdmin(BulkActionsMixin, ExportMixin, admin.ModelAdmin):
     ]
     row_actions = ["download_skus", "discontinue"]
     bulk_background_threshold = 20
+    export_formats = ["csv"]
     export_background_threshold = 20
 
     @admin.action(

@@ -1,12 +1,15 @@
 """Admin sites over the demo catalog for the bulk-action tests (``@pytest.mark.urls``).
 
 ``/admin/`` is the site under test (named ``actions_admin``); ``/objperm/`` has a
-product admin whose change and delete permissions depend on the row. The default site
-is mounted at ``/site-admin/`` because job progress pages live there
+product admin whose change and delete permissions depend on the row; ``/oldsig/`` one
+that overrides ``get_actions(self, request)`` as admins written before Django 6.1 do.
+The default site is mounted at ``/site-admin/`` because job progress pages live there
 (``admin:toolkit_jobs_job_change``).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from django.contrib import admin
 from django.urls import path
@@ -86,6 +89,28 @@ class ToolkitProductAdmin(ToolkitModelAdmin):
     bulk_background_threshold = 20
 
 
+class OldSignatureProductAdmin(BulkActionsMixin, admin.ModelAdmin):
+    """Relabels an action in ``get_actions(self, request)``: the signature of Django
+    before 6.1, which 6.1 still accepts (warning that it is deprecated)."""
+
+    actions = ["duplicate_selected"]
+    row_actions = ["duplicate_selected"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        entry = actions.get("duplicate_selected")
+        label = "Duplicate (reviewed)"
+        if isinstance(entry, tuple):
+            actions["duplicate_selected"] = (entry[0], entry[1], label)
+        elif entry is not None:
+            actions["duplicate_selected"] = dataclasses.replace(
+                entry, description=label, plural_description=label
+            )
+        return actions
+
+
+oldsig_site = admin.AdminSite(name="oldsig_admin")
+oldsig_site.register(Product, OldSignatureProductAdmin)
 toolkit_site = admin.AdminSite(name="toolkit_actions_admin")
 toolkit_site.register(Product, ToolkitProductAdmin)
 site.register(Product, ProductAdmin)
@@ -99,6 +124,7 @@ objperm_site.register(Product, ObjectPermissionProductAdmin)
 urlpatterns = [
     path("admin/", site.urls),
     path("objperm/", objperm_site.urls),
+    path("oldsig/", oldsig_site.urls),
     path("toolkit/", toolkit_site.urls),
     path("site-admin/", admin.site.urls),
 ]

@@ -409,9 +409,12 @@ def test_a_row_action_with_a_confirmation_page_confirms_on_the_same_url(
     url = f"{row_url(obj, 'delete_selected')}?_changelist_filters=status__exact%3Dactive"
     page = client.post(url)
     html = page.content.decode()
-    assert "<td>Product</td><td data-toolkit-count>1</td>" in html
+    # Django's own confirmation, which posts back to the URL it was shown on.
+    assert "admin/delete_selected_confirmation.html" in [t.name for t in page.templates]
+    assert "Are you sure you want to delete the selected product?" in html
     assert Product.objects.filter(pk=obj.pk).exists()
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    assert fields["_selected_action"] == str(obj.pk) and fields["post"] == "yes"
     response = client.post(url, fields, follow=True)
     assert "Successfully deleted 1 product." in messages_of(response)
     assert response.redirect_chain[-1][0] == f"{URL}?status__exact=active"
@@ -466,3 +469,101 @@ def test_permissions_are_asked_per_object_wherever_the_modeladmin_decides_per_ob
     djangos = DjangosAdmin(Product, admin.AdminSite())
     assert djangos.has_object_action_permission(request, action, first) is True
     assert request._toolkit_object_permissions[(id(djangos), "view_or_change")] is True
+
+
+# -- admins written for Django before 6.1 ----------------------------------------------------
+
+
+def old_signature_warning():
+    """Django 6.1 warns (RemovedInDjango2028Warning) each time it asks an admin whose
+    get_actions() has the old signature; before 6.1 that signature is the only one."""
+    import contextlib
+
+    import django
+
+    if django.VERSION < (6, 1):
+        return contextlib.nullcontext()
+    from django.utils.deprecation import RemovedInDjango2028Warning
+
+    return pytest.warns(RemovedInDjango2028Warning, match="without the 'action_location'")
+
+
+def test_an_admin_overriding_get_actions_the_old_way_keeps_its_changelist_and_row_actions(
+    catalog, superuser
+):
+    url = "/oldsig/catalog/product/"
+    obj = active_product()
+    client = client_for(superuser)
+    with old_signature_warning():
+        response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The override's own label, and the row buttons of the actions it returns.
+    assert "Duplicate (reviewed)" in html
+    assert (f"{url}{obj.pk}/row-action/duplicate_selected/", "duplicate_selected", "Duplicate") in (
+        row_buttons(html)
+    )
+    with old_signature_warning():
+        response = client.post(row_url(obj, "duplicate_selected", url), follow=True)
+    assert Product.objects.filter(sku=f"{obj.sku}-copy").exists()
+    with old_signature_warning():
+        response = client.get(change_url(obj, url))
+    assert response.status_code == 200
+
+
+def test_get_actions_at_asks_either_signature_for_either_location(superuser, rf):
+    from django.contrib import admin
+
+    from toolkit.admin_ext.actions import BulkActionsMixin, bulk_action
+    from toolkit.compat import get_actions_at
+
+    @bulk_action(permissions=["change"], description="Touch", on_change_form=True)
+    def touch(modeladmin, request, queryset):
+        pass
+
+    class NewSignature(BulkActionsMixin, admin.ModelAdmin):
+        actions = [touch]
+
+    class OldSignature(BulkActionsMixin, admin.ModelAdmin):
+        actions = [touch]
+
+        def get_actions(self, request):
+            return super().get_actions(request)
+
+    request = rf.get("/")
+    request.user = superuser
+    site = admin.AdminSite(name="compat")
+    change_form = getattr(ActionLocation, "CHANGE_FORM", "change form")
+    new, old = NewSignature(Product, site), OldSignature(Product, site)
+
+    def ask_old(location=None):
+        if not NATIVE_CHANGE_FORM_ACTIONS:
+            return get_actions_at(old, request, location)
+        # Asked as Django asks it, with Django's own deprecation warning.
+        with pytest.warns(Warning, match="without the 'action_location' parameter"):
+            return get_actions_at(old, request, location)
+
+    assert "touch" in get_actions_at(new, request) and "touch" in ask_old()
+    if NATIVE_CHANGE_FORM_ACTIONS:
+        assert set(get_actions_at(new, request, ActionLocation.CHANGE_LIST)) >= {"touch"}
+        assert set(get_actions_at(new, request, change_form)) == {"touch"}
+        # As Django decides for such an admin: no change-form actions.
+        assert ask_old(change_form) == {}
+    else:
+        # Before 6.1 the change list is the only location.
+        assert get_actions_at(new, request, change_form) == {}
+
+
+@pytest.mark.skipif(not NATIVE_CHANGE_FORM_ACTIONS, reason="change-form actions are new in 6.1")
+def test_running_the_change_form_actions_with_none_chosen_says_so_as_django_does(
+    catalog, superuser
+):
+    obj = active_product()
+    client = client_for(superuser)
+    response = client.post(
+        change_url(obj),
+        {"CHANGE_FORM-action": "", "_selected_action": obj.pk, "index": "0"},
+    )
+    assert response.status_code == 302 and response.url == change_url(obj)
+    assert "No action selected." in messages_of(client.get(response.url))
+    assert not Product.objects.filter(sku__endswith="-copy").exists()

@@ -8,11 +8,12 @@
   selected products" and "Clear ...", logged like a mass update.
 - **Duplicate** (``"duplicate_selected"``): copies rows with their many-to-many links,
   giving unique text fields a free value ("SKU-1" → "SKU-1-copy", "SKU-1-copy-2").
-- **Delete** replaces Django's ``delete_selected``: its confirmation page counts the
-  cascade per model instead of listing every object (related rows up to
-  ``delete_summary_count_limit``, "more than 10,000" above), and posts the same handful
-  of fields whatever the number of rows (Django's posts one per row and fails past
-  ``DATA_UPLOAD_MAX_NUMBER_FIELDS``).
+- **Delete** keeps Django's ``delete_selected`` flow for what its page can list (its
+  template, ``get_deleted_objects()``, ``post=yes``, ``delete_queryset()``) and replaces
+  its page above ``delete_list_max_objects`` rows: the cascade counted per model (related
+  rows up to ``delete_summary_count_limit``, "more than 10,000" above), with the same
+  handful of fields posted whatever the number of rows (Django's posts one per row and
+  fails past ``DATA_UPLOAD_MAX_NUMBER_FIELDS``). See :mod:`toolkit.admin_ext.deletion`.
 - **Row actions** (``row_actions = ["duplicate_selected", "toggle_is_active"]``): a
   button per changelist row, see :mod:`toolkit.admin_ext.row_actions`.
 
@@ -21,9 +22,11 @@ never show (the action's page or a redirect follows): on a million rows they are
 of the wait.
 
 Selections above ``bulk_background_threshold`` rows run as background jobs
-(:mod:`toolkit.jobs`) and the action redirects to the job's progress page. Confirmation
-pages carry the selection as one signed field (``_selection``), bound to the person and
-the action, so "Select all 1,000,000" posts no primary keys at any step.
+(:mod:`toolkit.jobs`) and the action redirects to the job's progress page; without
+``toolkit.jobs`` installed (and no threshold set) every selection runs in the request,
+as Django's own actions do. Confirmation pages carry the selection as one signed field
+(``_selection``), bound to the person and the action, so "Select all 1,000,000" posts no
+primary keys at any step.
 
 Every changelist action leaves a LogEntry, the toolkit's and the site's own alike: an
 action that finishes its work (returns ``None``, a redirect or a file) without writing
@@ -56,7 +59,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -77,24 +79,27 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.admin_ext import deletion
 from toolkit.admin_ext.bulk_jobs import (
     FORM_PREFIX,
     ActionLogWatch,
-    BulkDeleteHandler,
     MassUpdateHandler,
     apply_mass_update,
-    delete_objects,
     log_mass_update,
     log_summary,
     model_overrides_save,
     object_permissions_matter,
     user_pk,
 )
+from toolkit.admin_ext.cascade import DeletionSummary, deletion_summary, rows_noun
+from toolkit.admin_ext.permissions import cascade_perms_needed
 from toolkit.admin_ext.row_actions import ROW, ObjectAction, RowActionsMixin, action_description
 from toolkit.admin_ext.selection import (
+    SELECTION_FIELD,
     Selection,
     SelectionError,
     changelist_params,
+    count_upto,
     start_changelist_job,
     without_results,
 )
@@ -112,10 +117,13 @@ __all__ = ["BulkActionsMixin", "DeletionSummary", "bulk_action", "count_upto", "
 ActionLocation = getattr(admin_options, "ActionLocation", None)
 _Action = getattr(admin_options, "Action", None)
 
-SELECTION_FIELD = "_selection"
 _SIGNING_SALT = "toolkit.admin_ext.actions.selection"
 #: A confirmation page older than this is refused (the person starts again).
 SELECTION_MAX_AGE = 60 * 60 * 12
+
+#: ``bulk_background_threshold`` where the ModelAdmin sets none and ``toolkit.jobs`` is
+#: installed.
+DEFAULT_BACKGROUND_THRESHOLD = 1000
 
 
 def bulk_action(
@@ -165,115 +173,6 @@ def posted_action(request: HttpRequest) -> str:
     return names[index] if 0 <= index < len(names) else names[0]
 
 
-def count_upto(queryset: QuerySet[Any], limit: int) -> int:
-    """``min(queryset.count(), limit + 1)``, without counting past ``limit + 1`` rows:
-    enough to tell "small enough for this request" from "a job" on a million rows."""
-    return queryset.order_by()[: limit + 1].count()
-
-
-# -- the cascade summary ---------------------------------------------------------------
-
-
-@dataclass
-class DeletionSummary:
-    """What deleting a selection does, counted per model (never listed row by row)."""
-
-    #: (model, rows) deleted, the selection's model first, in cascade order.
-    deleted: list[tuple[type[models.Model], int]]
-    #: (model, rows) whose foreign key is set to NULL or a default.
-    updated: list[tuple[type[models.Model], int]]
-    #: (model, rows) that forbid the delete (``PROTECT``/``RESTRICT``).
-    protected: list[tuple[type[models.Model], int]]
-    #: Related rows were counted up to this many per relation (``None``: exactly); a
-    #: count above it means "more than ``limit``".
-    limit: int | None = None
-
-    @property
-    def total(self) -> int:
-        return self.deleted[0][1] if self.deleted else 0
-
-    def is_capped(self, count: int) -> bool:
-        return self.limit is not None and count > self.limit
-
-
-def deletion_summary(
-    queryset: QuerySet[Any],
-    max_depth: int = 4,
-    *,
-    exact: bool = True,
-    limit: int | None = None,
-) -> DeletionSummary:
-    """Count, relation by relation, what deleting ``queryset`` cascades to.
-
-    One ``COUNT`` per relation over a subquery, instead of the Collector's fetch of
-    every related row (Django's confirmation page collects and renders them all). A
-    relation met again deeper in the cascade is counted once per path, so the counts
-    are an upper bound where two paths reach the same rows. With ``limit``, related rows
-    are counted up to ``limit + 1`` per relation (``SELECT COUNT(*) FROM (... LIMIT
-    n)``), so a selection of 100,000 rows with millions of related rows is summed up in
-    milliseconds ("more than 10,000 stock movements"); the selection itself is always
-    counted exactly. With ``exact=False`` each relation is only probed (``EXISTS``,
-    counted as 1): enough to check permissions and protection when the person
-    confirms, in a fraction of the time.
-    """
-
-    def count(rows: QuerySet[Any]) -> int:
-        if not exact:
-            return int(rows.exists())
-        return rows.count() if limit is None else count_upto(rows, limit)
-
-    deleted: dict[type[models.Model], int] = {}
-    updated: dict[type[models.Model], int] = {}
-    protected: dict[type[models.Model], int] = {}
-    root = queryset.order_by()
-    deleted[root.model] = root.count() if exact else int(root.exists())
-
-    def walk(model: type[models.Model], parents: QuerySet[Any], depth: int) -> None:
-        if depth > max_depth:
-            return
-        for relation in model._meta.related_objects:
-            if relation.many_to_many or not relation.field.concrete:
-                continue
-            on_delete = getattr(relation, "on_delete", None)
-            if on_delete is None or on_delete is models.DO_NOTHING:
-                continue
-            related = relation.related_model
-            rows = related._base_manager.filter(**{f"{relation.field.name}__in": parents})
-            found = count(rows)
-            if not found:
-                continue
-            if on_delete is models.CASCADE:
-                deleted[related] = deleted.get(related, 0) + found
-                walk(related, rows.values("pk"), depth + 1)
-            elif on_delete in (models.PROTECT, models.RESTRICT):
-                protected[related] = protected.get(related, 0) + found
-            else:
-                updated[related] = updated.get(related, 0) + found
-
-    if deleted[root.model]:
-        walk(root.model, root.values("pk"), 1)
-    return DeletionSummary(
-        deleted=list(deleted.items()),
-        updated=list(updated.items()),
-        protected=list(protected.items()),
-        limit=limit if exact else None,
-    )
-
-
-def _noun(model: type[models.Model], count: int) -> str:
-    meta = model._meta
-    if meta.auto_created:
-        # The hidden through model of a many-to-many field: name it after its sides.
-        return "links " + str(meta.verbose_name).replace("-", " ")
-    return str(meta.verbose_name if count == 1 else meta.verbose_name_plural)
-
-
-def _shown(summary: DeletionSummary, count: int) -> str:
-    if summary.is_capped(count):
-        return str(_("more than %(limit)s") % {"limit": f"{summary.limit:,}"})
-    return str(count)
-
-
 # -- the mixin ---------------------------------------------------------------------------
 
 
@@ -282,14 +181,18 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
 
     Put it before ``admin.ModelAdmin``; list ``"mass_update"`` and
     ``"duplicate_selected"`` in ``actions`` to offer them. Django's ``delete_selected``
-    is replaced by the mixin's own wherever the site offers it. ``row_actions`` puts
-    actions on every row (:class:`~toolkit.admin_ext.row_actions.RowActionsMixin`):
+    is replaced by the mixin's own wherever the site offers it: Django's flow and page
+    for what a page can list, a summary above (:mod:`toolkit.admin_ext.deletion`).
+    ``row_actions`` puts actions on every row
+    (:class:`~toolkit.admin_ext.row_actions.RowActionsMixin`):
     ``row_actions = ["duplicate_selected", "toggle_is_active"]``.
     """
 
     #: Above this many selected rows an action runs as a background job and redirects
-    #: to its progress page; at or below it, in the request.
-    bulk_background_threshold: int = 1000
+    #: to its progress page; at or below it, in the request. ``None``: 1,000 where
+    #: ``toolkit.jobs`` is installed; without it, every selection runs in the request,
+    #: as Django's own actions do. A number needs ``toolkit.jobs`` (``toolkit.E063``).
+    bulk_background_threshold: int | None = None
 
     #: Fields a mass update may set; ``None``: every editable, concrete, non-unique
     #: field that is not the primary key or a many-to-many.
@@ -318,6 +221,12 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
     #: ``None`` counts them all. The selected rows are always counted exactly.
     delete_summary_count_limit: int | None = 10_000
 
+    #: A deletion whose selection and cascade hold at most this many rows in all (and
+    #: whose selection runs in the request) is confirmed on Django's own page, which
+    #: lists every object; above, on the summary, which counts them per model. ``0``:
+    #: always the summary.
+    delete_list_max_objects: int = 1000
+
     #: A changelist action that finishes without writing a LogEntry gets one summary
     #: entry; for "Select all" it counts the matching rows up to this many ("more than
     #: 10,000 products") rather than counting a million.
@@ -329,9 +238,17 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
 
     # -- hooks ---------------------------------------------------------------------
 
-    def get_bulk_background_threshold(self, request: HttpRequest) -> int:
-        """Rows above which an action becomes a background job."""
-        return self.bulk_background_threshold
+    def get_bulk_background_threshold(self, request: HttpRequest) -> int | None:
+        """Rows above which an action becomes a background job; ``None``: never (every
+        selection runs in the request). See ``bulk_background_threshold``."""
+        if self.bulk_background_threshold is not None:
+            return self.bulk_background_threshold
+        return DEFAULT_BACKGROUND_THRESHOLD if apps.is_installed("toolkit.jobs") else None
+
+    def get_delete_list_max_objects(self, request: HttpRequest) -> int:
+        """Rows (selection and cascade) up to which a deletion is confirmed on Django's
+        own page. See ``delete_list_max_objects``."""
+        return self.delete_list_max_objects
 
     def get_mass_update_fields(self, request: HttpRequest) -> list[str]:
         """Names of the fields the mass update form offers."""
@@ -435,7 +352,10 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
             "action_log_count_limit",
         ):
             value = getattr(self, attr)
-            if attr == "delete_summary_count_limit" and value is None:
+            if value is None and attr in (
+                "bulk_background_threshold",
+                "delete_summary_count_limit",
+            ):
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 errors.append(
@@ -446,12 +366,28 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
                         id="toolkit.E062",
                     )
                 )
-        if not apps.is_installed("toolkit.jobs"):
+        value = self.delete_list_max_objects
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             errors.append(
                 checks.Error(
-                    f"{where} uses BulkActionsMixin, which runs large selections as "
-                    "background jobs, but 'toolkit.jobs' is not installed.",
-                    hint="Add 'toolkit.jobs' to INSTALLED_APPS and run migrate.",
+                    f"{where}.delete_list_max_objects must be a non-negative integer, "
+                    f"not {value!r}.",
+                    hint="Set it to a number of rows, e.g. 1000 (0: always the summary).",
+                    obj=self,
+                    id="toolkit.E062",
+                )
+            )
+        # Only a threshold the admin sets asks for jobs: left at None, a site without
+        # toolkit.jobs runs every selection in the request, as Django's actions do.
+        if self.bulk_background_threshold is not None and not apps.is_installed("toolkit.jobs"):
+            errors.append(
+                checks.Error(
+                    f"{where}.bulk_background_threshold sends selections above "
+                    f"{self.bulk_background_threshold!r} rows to background jobs, but "
+                    "'toolkit.jobs' is not installed.",
+                    hint="Add 'toolkit.jobs' to INSTALLED_APPS and run migrate, or leave "
+                    "bulk_background_threshold at None to run every selection in the "
+                    "request.",
                     obj=self,
                     id="toolkit.E063",
                 )
@@ -503,7 +439,7 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
     ) -> HttpResponse:
         refused = self.refused_action(request)
         if refused:
-            # Django ignores such a POST silently (or says "No action selected."); a
+            # Offered no action, Django ignores such a POST and shows the list; a
             # forged or outdated form deserves a sentence that nothing happened.
             self.message_user(
                 request,
@@ -530,15 +466,18 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
             post is not None
             and "_save" not in post
             and ("index" in post or helpers.ACTION_CHECKBOX_NAME in post)
-            and bool(self.get_actions(request))
+            and bool(self._actions_at(request, ROW))
         )
 
     def refused_action(self, request: HttpRequest) -> str:
-        """The name of the action a POST asks for, when the person may not run it."""
+        """The name of the action a POST asks for, when the person may run no action
+        at all. Where the person is offered some, Django answers an action outside them
+        itself ("No action selected."); with none offered it would ignore the POST and
+        show the list as if it had run."""
         name = posted_action(request)
         if not name:
             return ""
-        return "" if name in self.get_actions(request) else name
+        return "" if self._actions_at(request, ROW) else name
 
     # -- every action leaves a LogEntry ---------------------------------------------------
 
@@ -583,13 +522,13 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
         select_across = request.POST.get("select_across", "") not in ("", "0", "False", "false")
         if not select_across:
             count = len(set(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)))
-            return f"{count} selected {_noun(self.model, count)}"
+            return f"{count} selected {rows_noun(self.model, count)}"
         limit = self.get_action_log_count_limit(request)
         count = count_upto(queryset, limit)
         counted = (
             f"more than {limit:,} {opts.verbose_name_plural}"
             if count > limit
-            else f"all {count:,} {_noun(self.model, count)}"
+            else f"all {count:,} {rows_noun(self.model, count)}"
         )
         params = changelist_params(request)
         for name in (ORDER_VAR, PAGE_VAR, ALL_VAR):
@@ -747,6 +686,8 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
             **self.admin_site.each_context(request),
             "title": title,
             "subtitle": None,
+            # The breadcrumbs' last crumb is the title (the include asks for this first).
+            "current": None,
             "opts": opts,
             "app_label": opts.app_label,
             "media": self.media + forms.Media(css={"all": ["toolkit/admin_ext/actions.css"]}),
@@ -855,13 +796,12 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
         """
         fields = list(fields if fields is not None else values)
         threshold = self.get_bulk_background_threshold(request)
-        size = count_upto(queryset, threshold)
         log_each = count_upto(queryset, self.get_mass_update_log_each_limit(request)) <= (
             self.get_mass_update_log_each_limit(request)
         )
         per_object = self.get_mass_update_per_object(request)
         opts = self.model._meta
-        if size > threshold:
+        if threshold is not None and count_upto(queryset, threshold) > threshold:
             try:
                 selection = selection or Selection.from_action(self, request, queryset)
             except SelectionError as exc:
@@ -1033,80 +973,12 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
         row_label=_("Delete…"),
     )
     def delete_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
-        """Confirmation with cascade counts; deletes here or as a job past the threshold."""
-        found = self.get_action_selection(request, "delete_selected", queryset)
-        if found is None:
-            return None
-        selection, queryset = found
-        opts = self.model._meta
-        confirmed = bool(request.POST.get("post")) and SELECTION_FIELD in request.POST
-        # Confirming needs to know which models are reached, not how many rows.
-        summary = deletion_summary(
-            queryset, exact=not confirmed, limit=self.delete_summary_count_limit
-        )
-        perms_needed = self.cascade_perms_needed(request, summary)
-        if confirmed:
-            if perms_needed or summary.protected:
-                raise PermissionDenied
-            threshold = self.get_bulk_background_threshold(request)
-            if count_upto(queryset, threshold) > threshold:
-                return self.start_job_response(
-                    request,
-                    BulkDeleteHandler,
-                    queryset,
-                    selection,
-                    {},
-                    f"Delete {opts.verbose_name_plural}",
-                )
-            with transaction.atomic(using=router.db_for_write(self.model)):
-                deleted, refused = delete_objects(self, request, queryset)
-            if deleted:
-                self.message_user(
-                    request,
-                    _("Successfully deleted %(count)d %(items)s.")
-                    % {"count": deleted, "items": model_ngettext(opts, deleted)},
-                    messages.SUCCESS,
-                )
-            if refused:
-                self.message_user(
-                    request,
-                    _("%(count)d rows were left: you may not delete them.") % {"count": refused},
-                    messages.WARNING,
-                )
-            return None
-        if summary.total == 0:
-            self.message_user(
-                request, _("None of the selected rows exist any more."), messages.WARNING
-            )
-            return None
-        context = {
-            **self.base_context(request, str(_("Delete %s?") % opts.verbose_name_plural)),
-            **self.selection_context(request, "delete_selected", selection),
-            # The selection itself is counted exactly; related rows up to the limit.
-            "deleted": [
-                (capfirst(_noun(m, c)), str(c) if i == 0 else _shown(summary, c))
-                for i, (m, c) in enumerate(summary.deleted)
-            ],
-            "updated": [(capfirst(_noun(m, c)), _shown(summary, c)) for m, c in summary.updated],
-            "protected": [
-                (capfirst(_noun(m, c)), _shown(summary, c)) for m, c in summary.protected
-            ],
-            "perms_lacking": perms_needed,
-            "total": summary.total,
-            "background": summary.total > self.get_bulk_background_threshold(request),
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
-            request, "toolkit/admin_ext/actions/delete_confirmation.html", context
-        )
+        """Django's confirmation and deletion for what its page can list; above
+        ``delete_list_max_objects`` rows, cascade counts and a job past the threshold
+        (:func:`toolkit.admin_ext.deletion.delete_selected`)."""
+        return deletion.delete_selected(self, request, queryset)
 
-    def cascade_perms_needed(self, request: HttpRequest, summary: DeletionSummary) -> list[str]:
+    def cascade_perms_needed(self, request: HttpRequest, summary: DeletionSummary) -> set[str]:
         """Names of the models in the cascade the person may not delete, as Django
         checks them: through the admin of each model registered on this site."""
-        needed = []
-        for model, count in summary.deleted:
-            if not count or not self.admin_site.is_registered(model):
-                continue
-            if not self.admin_site.get_model_admin(model).has_delete_permission(request):
-                needed.append(str(model._meta.verbose_name_plural))
-        return needed
+        return cascade_perms_needed(self, request, summary)

@@ -19,9 +19,10 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet, RestrictedError
 from django.http import QueryDict
 
+from toolkit.admin_ext.permissions import deletable_rows, object_permissions_matter
 from toolkit.admin_ext.selection import ChangelistJobHandler
 from toolkit.jobs.exceptions import JobError
 from toolkit.jobs.handlers import Chunk, ChunkResult, json_value, register
@@ -49,22 +50,6 @@ __all__ = [
     "object_permissions_matter",
     "response_finishes_work",
 ]
-
-
-def object_permissions_matter(modeladmin: ModelAdmin[Any], permission: str) -> bool:
-    """Whether ``has_<permission>_permission(request, obj)`` may depend on ``obj``.
-
-    Django's own methods ignore ``obj``; checking them per row would load every row of a
-    million-row selection for nothing. A ModelAdmin that overrides the method (or sets
-    ``bulk_object_permissions = True``) gets a check per row.
-    """
-    from django.contrib.admin import ModelAdmin
-
-    declared = getattr(modeladmin, "bulk_object_permissions", None)
-    if declared is not None:
-        return bool(declared)
-    name = f"has_{permission}_permission"
-    return getattr(type(modeladmin), name) is not getattr(ModelAdmin, name)
 
 
 def mass_update_form_class(
@@ -321,18 +306,10 @@ def delete_objects(
 ) -> tuple[int, int]:
     """Delete the rows of ``queryset`` (with their cascade) as the admin does: a
     deletion LogEntry per row (``log_deletions``), then ``delete_queryset``. Rows the
-    person may not delete (per-row permissions) stay. Returns (deleted, refused)."""
-    model = queryset.model
-    objects = model._base_manager.filter(pk__in=queryset.values("pk")).order_by("pk")
-    refused = 0
-    if object_permissions_matter(modeladmin, "delete"):
-        allowed = []
-        for obj in objects:
-            if modeladmin.has_delete_permission(request, obj):
-                allowed.append(obj.pk)
-            else:
-                refused += 1
-        objects = model._base_manager.filter(pk__in=allowed).order_by("pk")
+    person may not delete stay (:func:`~toolkit.admin_ext.permissions.deletable_rows`).
+    Returns (deleted, refused). A row protected nonetheless raises ``ProtectedError``
+    (or ``RestrictedError``): call it inside a transaction."""
+    objects, refused = deletable_rows(modeladmin, request, queryset)
     count = objects.count()
     if count:
         modeladmin.log_deletions(request, objects)
@@ -448,7 +425,18 @@ class BulkDeleteHandler(_AdminJobHandler):
             raise PermissionDenied(
                 "The person who started this job may no longer delete these rows."
             )
-        deleted, refused = delete_objects(modeladmin, request, objects)
+        try:
+            deleted, refused = delete_objects(modeladmin, request, objects)
+        except (ProtectedError, RestrictedError) as exc:
+            # Protected since the person confirmed: the chunk's transaction rolls back.
+            found = (
+                exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+            )
+            names = sorted({str(obj._meta.verbose_name_plural) for obj in found})
+            raise JobError(
+                "Some of these rows are now protected by related "
+                f"{', '.join(names)}; the job stopped and this chunk was left as it was."
+            ) from exc
         return ChunkResult(done=deleted, failed=refused)
 
     def get_result_message(self, job: Job) -> str:

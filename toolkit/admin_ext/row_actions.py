@@ -70,6 +70,7 @@ from django.utils.translation import gettext_lazy as _
 
 from toolkit.admin_ext.bulk_jobs import ActionLogWatch
 from toolkit.admin_ext.urls import pk_url_builder
+from toolkit.compat import get_actions_at
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -342,15 +343,12 @@ class RowActionsMixin(_ModelAdminBase):
         cache = request.__dict__.setdefault("_toolkit_object_actions", {})
         key = (id(self), where)
         if key not in cache:
-            if ActionLocation is None:
-                cache[key] = self.get_actions(request)
-            else:
-                location = (
-                    ActionLocation.CHANGE_FORM
-                    if where == CHANGE_FORM
-                    else ActionLocation.CHANGE_LIST
-                )
-                cache[key] = self.get_actions(request, action_location=location)
+            # Django 5.2 has no locations: the change list's actions declared with
+            # bulk_action(on_change_form=True) serve on the change form too.
+            location = None
+            if ActionLocation is not None and where == CHANGE_FORM:
+                location = ActionLocation.CHANGE_FORM
+            cache[key] = get_actions_at(self, request, location)
         return cache[key]
 
     def _object_action(self, name: str, func: Any, entry: Any) -> ObjectAction:
@@ -691,10 +689,18 @@ class RowActionsMixin(_ModelAdminBase):
             name = request.POST.get(f"{prefix}-action", "")
             if obj is None or str(obj.pk) not in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
                 return None
+            if name not in self._actions_at(request, CHANGE_FORM):
+                # None chosen, or one Django does not offer here: Django answers it
+                # ("No action selected.").
+                return super().response_action(  # type: ignore[call-arg,unused-ignore]
+                    request, queryset, action_location=action_location
+                )
             chosen = next(
                 (a for a in self.get_change_form_actions(request, obj) if a.name == name), None
             )
             if chosen is None:
+                # Offered by Django, refused for this very object by its per-object
+                # permission check.
                 self.message_user(
                     request,
                     _("You may not run “%(action)s” on “%(obj)s”; nothing was changed.")

@@ -49,13 +49,24 @@ __all__ = [
     "Selection",
     "SelectionError",
     "changelist_params",
+    "count_upto",
     "start_changelist_job",
 ]
+
+#: The field of a confirmation page that carries its selection, signed
+#: (:meth:`~toolkit.admin_ext.BulkActionsMixin.sign_selection`).
+SELECTION_FIELD = "_selection"
 
 #: Most primary keys a selection stores. A changelist page shows at most
 #: ``list_max_show_all`` rows (200 by default), so a person ticks no more than that;
 #: anything larger is "select all" and stored as the query alone.
 MAX_SELECTION_PKS = 10_000
+
+
+def count_upto(queryset: QuerySet[Any], limit: int) -> int:
+    """``min(queryset.count(), limit + 1)``, without counting past ``limit + 1`` rows:
+    enough to tell "small enough for this request" from "a job" on a million rows."""
+    return queryset.order_by()[: limit + 1].count()
 
 
 class SelectionError(ToolkitError):
