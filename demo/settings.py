@@ -110,8 +110,9 @@ STATICFILES_DIRS = [BASE_DIR / "demo" / "static"]
 
 # --- Background tasks ---------------------------------------------------------------
 # Work runs through Django's tasks framework (the django-tasks backport on Django 5.2);
-# the demo queues in its own database and `make demo` starts the db_worker (Procfile),
-# after `manage.py resume_jobs` has queued again whatever a stopped worker left running.
+# the demo queues in its own database and `make demo` starts the db_worker (Procfile)
+# beside `manage.py resume_jobs --every 30`, which queues again a job whose worker
+# stopped (its lease expired without a heartbeat).
 if not HAS_BUILTIN_TASKS:
     INSTALLED_APPS.append("django_tasks")
 INSTALLED_APPS.append("django_tasks_db")

@@ -29,6 +29,7 @@ from toolkit.admin_ext import (
     ToolkitModelAdmin,
 )
 from toolkit.ai.admin import AIActionsMixin
+from toolkit.query_input import QueryInputMixin
 
 from .ai import PRODUCT_AI_ACTIONS, PRODUCT_AI_FIELDS, PRODUCT_AI_RELATED, PRODUCT_AI_RULES
 from .models import Category, Product, Review, StockMovement, Supplier, Tag
@@ -60,7 +61,7 @@ class SupplierAdmin(BulkActionsMixin, SearchMixin, FiltersMixin, admin.ModelAdmi
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(QueryInputMixin, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
 

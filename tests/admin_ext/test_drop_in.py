@@ -225,3 +225,14 @@ def test_the_changelist_looks_up_no_missing_template_variable(admin_client, cata
         admin_client.get(REVIEWS)
     missing = [r.getMessage() for r in caplog.records if "toolkit" in r.getMessage()]
     assert missing == []
+
+
+def test_an_admin_whose_get_queryset_returns_a_manager_lists_its_rows(
+    admin_client, catalog, offset_reviews, monkeypatch
+):
+    """Django's ChangeList takes a Manager from get_queryset() (its own tests do it)."""
+    monkeypatch.setattr(offset_reviews, "get_queryset", lambda request: Review.objects)
+    monkeypatch.setattr(offset_reviews, "show_full_result_count", True)
+    response = admin_client.get(REVIEWS)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == Review.objects.count()

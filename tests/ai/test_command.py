@@ -386,6 +386,70 @@ def test_failures_exit_non_zero_and_a_rerun_sends_only_them(endpoint, server, pr
     assert "3 sent, 7 cached, 0 failed" in out
 
 
+def test_a_failed_forced_run_is_not_hidden_by_an_older_answer(endpoint, server, products):
+    """After a forced run failed, every record's newest answer is a failure: the next
+    run sends them again and its exit status says how it went, never "cached"."""
+    assert run("catalog.Product", "--limit", "3")[2] == 0
+    server.mode = "server_error"
+    assert run("catalog.Product", "--limit", "3", "--force")[2] == ai_summarize.FAILED_STATUS
+
+    server.reset_counters()
+    out, err, status = run("catalog.Product", "--limit", "3")
+    assert status == ai_summarize.FAILED_STATUS
+    assert "3 sent, 0 cached, 3 failed" in out
+    assert server.requests == 3
+
+    server.mode = "ok"
+    out, err, status = run("catalog.Product", "--limit", "3")
+    assert status == 0, err
+    assert "3 sent, 0 cached, 0 failed" in out
+    out, err, status = run("catalog.Product", "--limit", "3")
+    assert "0 sent, 3 cached, 0 failed" in out and status == 0
+
+
+def test_user_counts_the_run_against_their_daily_limit(
+    endpoint, server, products, superuser, settings
+):
+    settings.TOOLKIT_AI_DAILY_RECORD_LIMIT = 5
+
+    out, err, status = run("catalog.Product", "--limit", "8", "--user", "root")
+    assert status == 1
+    assert "5 more can be sent today, not 8" in err and "Nothing was sent" in err
+    assert server.requests == 0
+
+    out, err, status = run("catalog.Product", "--limit", "5", "--user", "root")
+    assert status == 0, err
+    assert Insight.objects.filter(requested_by=superuser, status="ok").count() == 5
+
+    sixth = str(products[5].pk)
+    out, err, status = run("catalog.Product", "--ids", sixth, "--user", "root")
+    assert status == 1 and "sent 5 records" in err and "0 more can be sent today" in err
+    assert server.requests == 5
+
+    # Without --user the run is the site's own: no person's daily limit applies.
+    out, err, status = run("catalog.Product", "--limit", "8")
+    assert status == 0 and "3 sent, 5 cached" in out
+
+
+def test_user_gives_back_the_records_that_failed(endpoint, server, products, superuser, settings):
+    from toolkit.ai.limits import check_limits
+    from toolkit.exceptions import AILimitExceeded
+
+    settings.TOOLKIT_AI_DAILY_RECORD_LIMIT = 5
+    server.script("server_error", "server_error")
+    status = run("catalog.Product", "--limit", "5", "--user", "root", "--concurrency", "1")[2]
+    assert status == ai_summarize.FAILED_STATUS
+    check_limits(superuser, 2)  # the two failures cost nothing
+    with pytest.raises(AILimitExceeded, match="sent 3 records"):
+        check_limits(superuser, 3)
+
+
+def test_unknown_user_is_a_sentence(endpoint, server, products):
+    _out, err, status = run("catalog.Product", "--user", "nobody")
+    assert status == 1 and "--user 'nobody': no such user; nothing was sent." in err
+    assert server.requests == 0
+
+
 def test_endpoint_down_fails_every_record_with_a_readable_error(endpoint, settings, products):
     settings.TOOLKIT_AI = {
         "default": {

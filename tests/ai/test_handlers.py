@@ -67,6 +67,15 @@ def finish(job):
     return job
 
 
+def resume_dead(job):
+    """The killed worker's lease runs out, and the job is resumed."""
+    from django.utils import timezone
+
+    assert resume_stale_jobs(timedelta(0)) == []  # not while its lease lives
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+
+
 def test_a_job_counts_done_skipped_failed_and_tokens(catalog, superuser, llm):
     job = finish(start(superuser))
     assert job.kind == AIJobHandler.name and job.status == JobStatus.DONE, job.error
@@ -190,7 +199,7 @@ def test_a_worker_killed_before_the_chunk_commits_resumes_without_sending_twice(
     assert (job.done, job.failed, job.chunks) == (3, 0, 1)
     assert Insight.objects.filter(job_id=job.pk).count() == 6  # the second chunk's too
 
-    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+    resume_dead(job)
     job = finish(job)
     assert job.status == JobStatus.DONE, job.error
     assert (job.total, job.done, job.skipped, job.failed) == (7, 6, 0, 1)
@@ -211,7 +220,7 @@ def test_records_cached_from_an_earlier_job_stay_skipped_after_a_kill(
     kill_before_commit(job, 1)
     with pytest.raises(WorkerKilled):
         run_job(job.pk)
-    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+    resume_dead(job)
     job = finish(job)
     assert (job.done, job.skipped, job.failed) == (3, 4, 0)
     assert llm.requests == 4 + 3
@@ -226,7 +235,7 @@ def test_a_digest_stored_before_a_kill_is_not_asked_for_again(
     with pytest.raises(WorkerKilled):
         run_job(job.pk)
     requests = llm.requests
-    assert resume_stale_jobs(timedelta(0)) == [job.pk]
+    resume_dead(job)
     job = finish(job)
     assert (job.status, job.done, job.failed) == (JobStatus.DONE, 7, 0)
     assert llm.requests == requests
@@ -306,22 +315,35 @@ def test_cancel_does_not_wait_for_the_model(catalog, superuser, llm):
     assert job.done == 3 and Insight.objects.filter(job_id=job.pk).count() == 3
 
 
-def test_a_slow_chunk_keeps_its_heartbeat(catalog, superuser, llm):
-    from datetime import timedelta
+def test_a_run_that_lost_its_job_sends_no_further_request(catalog, superuser, llm, monkeypatch):
+    """Another run took the job over (its lease had expired): this run's next heartbeat
+    finds out, it sends none of the chunk's remaining records and commits nothing, and
+    the run that holds the job now sends what is left: each record once."""
+    import threading
 
-    from django.utils import timezone
+    real_should_stop = AIJobHandler.should_stop
+    asked = []
 
-    job = start(superuser, n=1)
-    old = timezone.now() - timedelta(hours=1)
-    Job.objects.filter(pk=job.pk).update(lease="abc", heartbeat_at=old, status="running")
+    def taken_over_after_the_first_request(self, job):
+        # Asked on the thread that reads the requests (here) and on the one that sends
+        # each; the takeover and the heartbeat happen here, after the first request.
+        if threading.current_thread() is threading.main_thread():
+            asked.append(job.pk)
+            if len(asked) == 2:
+                Job.objects.filter(pk=job.pk).update(lease="another-run")
+                assert not self.lease.renew()  # the heartbeat finds the job taken
+        return real_should_stop(self, job)
+
+    monkeypatch.setattr(AIJobHandler, "should_stop", taken_over_after_the_first_request)
+    job = start(superuser, n=3)
+    assert run_job(job.pk) == "lost"
+    assert 1 <= llm.requests < 3
     job.refresh_from_db()
-    handler = AIJobHandler()
-    handler.beat(job)
-    handler.beat(job)  # throttled: one write per heartbeat_every
-    job.refresh_from_db()
-    assert job.heartbeat_at > old
-    assert not job.is_stale()
-    Job.objects.filter(pk=job.pk).update(lease="taken-over", heartbeat_at=old)
-    AIJobHandler().beat(job)  # a run that lost the job writes nothing
-    job.refresh_from_db()
-    assert job.heartbeat_at == old
+    assert (job.done, job.chunks) == (0, 0)
+
+    monkeypatch.setattr(AIJobHandler, "should_stop", real_should_stop)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, lease="")  # its new run
+    job = finish(job)
+    assert (job.status, job.done) == (JobStatus.DONE, 3)
+    assert llm.requests == 3
+    assert Counter(sent_ids(llm)).most_common(1)[0][1] == 1

@@ -118,7 +118,7 @@ def test_procfile_mode_idles_when_the_port_is_taken():
 def test_the_demo_starts_the_model_beside_the_web_server_and_the_worker():
     procfile = (LOCAL_LLM_SCRIPT.parent.parent / "Procfile").read_text()
     processes = dict(line.split(":", 1) for line in procfile.splitlines() if line.strip())
-    assert set(processes) == {"web", "worker", "llm"}
+    assert set(processes) == {"web", "worker", "resume", "llm"}
     assert "scripts/local-llm --idle-if-remote" in processes["llm"]
 
 

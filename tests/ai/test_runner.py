@@ -340,6 +340,27 @@ def test_peer_statistics_flag_an_outlier_with_its_evidence(catalog):
     assert not [f for i in peers.insights for f in i.flags if f["source"] == "statistics"]
 
 
+def test_a_record_whose_newest_answer_failed_is_sent_again(catalog):
+    """A forced run that failed (the admin's "Run again") leaves a failure as the newest
+    answer: a normal run sends the record again instead of calling it unchanged
+    against the older ok answer, while the list shows the failure."""
+    items = products(2)
+    llm = FakeLLM()
+    run_action(SummarizeAction, source(), items, client=llm.client())
+    down = FakeLLM(status=500)
+    forced = run_action(SummarizeAction, source(), items[:1], force=True, client=down.client())
+    assert forced.failed == 1
+
+    again = run_action(SummarizeAction, source(), items, client=llm.client())
+
+    assert (again.sent, again.ok, again.cached) == (1, 1, 1)
+    assert llm.requests == 3
+    newest = Insight.objects.latest_for(items, kind="summary")
+    assert {insight.status for insight in newest.values()} == {"ok"}
+    dry = estimate(SummarizeAction, source(), items, endpoint=ENDPOINT)
+    assert (dry.count, dry.cached) == (2, 2)
+
+
 # -- limits ------------------------------------------------------------------------------
 
 

@@ -23,8 +23,10 @@ def immediate_tasks(settings, tmp_path):
     # Autouse fixtures run before the people fixtures: their passwords hash fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     handlers.SEEN.clear()
+    handlers.SENT.clear()
     yield
     handlers.SEEN.clear()
+    handlers.SENT.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ one skipped +0, so "exactly once" is checked on the data itself.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.db.models import F
@@ -119,3 +120,41 @@ class TimeSliced(JobHandler):
     def process_chunk(self, job, objects):
         SEEN.extend(objects.values_list("pk", flat=True))
         return ChunkResult(done=objects.update(stock=F("stock") + 1))
+
+
+#: Primary keys a ``SlowSend`` run sent out, in order: one sent twice shows twice.
+SENT: list[int] = []
+
+
+@register
+class SlowSend(JobHandler):
+    """Sends each product somewhere slow before its chunk's transaction opens, as the AI
+    handler asks the model: one ``send()`` per product, stopping when the run no longer
+    holds the job. Its lease is short, so only a heartbeat keeps a chunk leased."""
+
+    name = "tests.slow_send"
+    chunk_size = 3
+    prepares_chunks = True
+    stale_after = timedelta(seconds=0.6)
+
+    def prepare_chunk(self, job, chunk):
+        sent = []
+        for pk in chunk.objects.values_list("pk", flat=True):
+            if self.should_stop(job):
+                return
+            self.send(job, pk)
+            sent.append(pk)
+        self.prepared = (job.cursor, sent)
+
+    def send(self, job, pk):
+        SENT.append(pk)
+        time.sleep(job.params.get("delay", 0))
+
+    def process_chunk(self, job, objects):
+        pks = list(objects.values_list("pk", flat=True))
+        prepared = getattr(self, "prepared", None)
+        self.prepared = None
+        if prepared is None or prepared[0] != job.cursor:
+            for pk in pks:
+                self.send(job, pk)
+        return ChunkResult(done=len(pks))

@@ -12,6 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from demo.catalog.models import Product
 from toolkit.jobs.models import Job, JobStatus
@@ -31,6 +32,12 @@ def stocks():
 def queued(kind, user=None, **params):
     """A committed, queued job over every product, its task not sent."""
     return start_job(kind, user=user, model=Product, target={}, params=params)
+
+
+def expire_lease(job):
+    """Time passes without a heartbeat, as after the death of the worker holding it."""
+    past = timezone.now() - timedelta(seconds=1)
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=past, heartbeat_at=past)
 
 
 def test_job_walks_every_row_once_in_pk_order_and_records_progress(catalog):
@@ -98,6 +105,8 @@ def test_worker_dying_mid_chunk_leaves_no_half_applied_chunk_and_a_resume_finish
     # The first chunk committed, the second rolled back entirely.
     assert sum(after_crash[pk] - before[pk] for pk in before) == 25
 
+    assert resume_stale_jobs(timedelta(0)) == []  # its lease has not run out yet
+    expire_lease(job)
     assert resume_stale_jobs(timedelta(0)) == [job.pk]
     assert run_job(job.pk) == "done"
 
@@ -106,12 +115,17 @@ def test_worker_dying_mid_chunk_leaves_no_half_applied_chunk_and_a_resume_finish
     assert stocks() == {pk: stock + 1 for pk, stock in before.items()}
 
 
-def test_a_fresh_running_job_is_not_resumed_by_default(catalog):
+def test_a_dead_runs_job_is_resumed_only_once_its_lease_expires(catalog):
     job = queued("tests.bump_stock", crash_at_chunk=0)
     with pytest.raises(WorkerDied):
         run_job(job.pk)
-    assert resume_stale_jobs() == []  # heartbeat younger than the handler's stale_after
-    Job.objects.filter(pk=job.pk).update(heartbeat_at=job.created_at - timedelta(hours=1))
+    job.refresh_from_db()
+    # The claim leased the job for the handler's stale_after.
+    assert job.lease_expires_at - job.heartbeat_at == handlers.BumpStock.stale_after
+    assert resume_stale_jobs() == []
+    assert resume_stale_jobs(timedelta(0)) == []  # no --stale-after takes a live lease
+    expire_lease(job)
+    assert resume_stale_jobs(timedelta(hours=1)) == []  # a longer silence may be asked
     assert resume_stale_jobs() == [job.pk]
 
 
@@ -180,11 +194,15 @@ def test_run_that_lost_its_lease_stops_without_committing_a_chunk(catalog):
     assert old.claim()
     assert old.run_chunk() is Outcome.CONTINUE  # chunk 1 by the old run
 
-    # The old run's worker looks dead; the job is queued again and a new run finishes it.
-    assert requeue(job.pk, stale_after=timedelta(0))
+    # The old run stalls past its lease; the job is queued again, a new run finishes it.
+    assert not requeue(job.pk, stale_after=timedelta(0))  # not while the lease lives
+    expire_lease(job)
+    assert requeue(job.pk)
     assert run_job(job.pk) == "done"
 
     # The old run wakes up: it must not process anything again.
+    assert not old.lease.renew()
+    assert old.lease.lost
     assert old.run_chunk() is Outcome.LOST
     assert stocks() == {pk: stock + 1 for pk, stock in before.items()}
     job.refresh_from_db()

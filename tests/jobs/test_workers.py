@@ -1,7 +1,12 @@
-"""Real worker processes on a real PostgreSQL database: killed mid-job, a job resumes and
-every row is processed exactly once; two workers drain a queue without running a job
-twice. The same tests run with django-tasks-db's ``db_worker`` and with django-tasks-rq's
-``rqworker`` against the Redis on 127.0.0.1:6379.
+"""Real worker processes on a real PostgreSQL database: killed mid-job, a job resumes once
+its lease expired and every row is processed exactly once; two workers drain a queue
+without running a job twice. The same tests run with django-tasks-db's ``db_worker`` and
+with django-tasks-rq's ``rqworker`` against the Redis on 127.0.0.1:6379. Three
+``db_worker`` processes and ``resume_jobs`` in a loop run an AI job whose records each
+reach the model once.
+
+PostgreSQL only: the workers need a database file or server they all see, with the
+pytest database left alone; SQLite's test database lives in the test process's memory.
 
 pytest-django's test database lives inside a transaction the workers cannot see, so
 these tests create a database of their own (``toolkit_jobs_it_<pid>``), migrate it with
@@ -193,7 +198,7 @@ def backend(request, worker_db):
 
 
 class Worker:
-    def __init__(self, name, backend, db):
+    def __init__(self, name, backend, db, **env):
         self.name = name
         self.killed = False
         self.backend = backend
@@ -204,7 +209,9 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", *backend.worker_command(name)],
             cwd=ROOT,
-            env=backend.env(db, TOOLKIT_JOBS_WORKER=name, TOOLKIT_JOBS_TEST_TRACE=str(db.logs)),
+            env=backend.env(
+                db, TOOLKIT_JOBS_WORKER=name, TOOLKIT_JOBS_TEST_TRACE=str(db.logs), **env
+            ),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -274,8 +281,8 @@ class Workers:
     db: Database
     started: list[Worker] = field(default_factory=list)
 
-    def start(self, name):
-        worker = Worker(name, self.backend, self.db)
+    def start(self, name, **env):
+        worker = Worker(name, self.backend, self.db, **env)
         self.started.append(worker)
         return worker
 
@@ -306,11 +313,11 @@ def wait_until(predicate, what, timeout=TIMEOUT, check=None):
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
-def ctl(backend, db, *args):
+def ctl(backend, db, *args, env=None):
     result = subprocess.run(
         [sys.executable, "-m", "tests.jobs.worker_ctl", *args],
         cwd=ROOT,
-        env=backend.env(db),
+        env=backend.env(db, **(env or {})),
         capture_output=True,
         text=True,
         timeout=300,
@@ -340,7 +347,10 @@ def test_killed_worker_leaves_a_resumable_job_that_a_new_worker_finishes_exactly
 ):
     db = worker_db
     ctl(backend, db, "seed", "--batches", "1", "--items", "40")
-    [job] = ctl(backend, db, "start", "--batches", "0", "--chunk-size", "5", "--delay", "0.08")
+    [job] = ctl(
+        backend, db, "start", "--batches", "0", "--chunk-size", "5", "--delay", "0.08",
+        "--lease", "3",
+    )  # fmt: skip
 
     first = workers.start("first")
 
@@ -362,8 +372,13 @@ def test_killed_worker_leaves_a_resumable_job_that_a_new_worker_finishes_exactly
     item_pks = [v["item_id"] for v in visits]
     assert item_pks == sorted(item_pks) and max(item_pks) == killed["cursor"]
 
-    output = manage(backend, db, "resume_jobs", "--stale-after", "0")
-    assert "Resumed 1 job(s)." in output
+    # Its lease outlives the worker by up to 3 s: until then nobody may take the job.
+    if killed["lease_expires_at"] > db.rows("SELECT now() AS now")[0]["now"]:
+        assert "No job to resume." in manage(backend, db, "resume_jobs", "--stale-after", "0")
+    wait_until(
+        lambda: "Resumed 1 job(s)." in manage(backend, db, "resume_jobs"),
+        "the dead worker's lease to expire",
+    )
 
     workers.start("second")
     wait_until(
@@ -410,3 +425,77 @@ def test_two_workers_drain_a_queue_together_without_running_a_job_twice(
         assert len(runners) == 1  # one job, one worker
         used |= runners
     assert used == {"a", "b"}  # and both workers took a share
+
+
+# -- an AI job -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fault_llm():
+    from tests.ai.fault_server import FaultServer
+
+    with FaultServer(answer={"summary": "Fine."}, latency=0.4) as server:
+        yield server
+
+
+@pytest.fixture
+def ai_catalog(worker_db):
+    """60 products and the person who runs the job, removed afterwards."""
+    from django.apps import apps
+
+    yield
+    tables = [m._meta.db_table for m in apps.get_app_config("catalog").get_models()]
+    tables += ["auth_user", "toolkit_insight", "toolkit_aiusage", "toolkit_aireservation"]
+    with psycopg.connect(dbname=worker_db.name, autocommit=True, **server_params()) as conn:
+        conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.mark.parametrize("backend", ["db"], indirect=True)
+def test_three_workers_and_resume_in_a_loop_send_each_record_of_an_ai_job_once(
+    backend, worker_db, workers, fault_llm, ai_catalog
+):
+    """The demo's old start-up, ``resume_jobs --stale-after 0``, runs over and over while
+    three workers share the queue. The AI job's chunks (5 records, 0.4 s each) outlast
+    its lease (1.5 s), and its records are sent before each chunk's transaction opens;
+    yet no resume takes the job from its live run, and the model gets each record once."""
+    from collections import Counter
+
+    from tests.ai.fault_server import RECORD_ID
+
+    db = worker_db
+    ai = {"TOOLKIT_TEST_AI_URL": fault_llm.url, "TOOLKIT_TEST_AI_LEASE": "1.5"}
+    ctl(backend, db, "seed-ai", "--products", "60")
+    pool = [workers.start(name, **ai) for name in ("a", "b", "c")]
+    for worker in pool:
+        worker.wait_ready()
+    resume_log = db.logs / "resume.log"
+    with resume_log.open("w") as log:
+        resumer = subprocess.Popen(
+            [sys.executable, "manage.py", "resume_jobs", "--every", "0.2", "--stale-after", "0"],
+            cwd=ROOT,
+            env=backend.env(db, **ai),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            [job] = ctl(backend, db, "start-ai", "--products", "60", env=ai)
+            wait_until(
+                lambda: db.job(job)["status"] in FINISHED,
+                "the AI job to finish",
+                check=workers.check_alive,
+            )
+            assert resumer.poll() is None, resume_log.read_text()
+        finally:
+            resumer.kill()
+            resumer.wait(30)
+
+    row = db.job(job)
+    assert row["status"] == "done", (row, workers.logs())
+    assert (row["total"], row["done"], row["failed"], row["attempts"]) == (60, 60, 0, 1)
+    assert "Queued job" not in resume_log.read_text()
+    sent = Counter()
+    for body in fault_llm.bodies:
+        text = "\n".join(str(message.get("content", "")) for message in body["messages"])
+        sent.update(RECORD_ID.findall(text))
+    assert len(sent) == 60 and set(sent.values()) == {1}, sent.most_common(3)
+    assert fault_llm.requests == 60

@@ -103,6 +103,7 @@ from toolkit.admin_ext.selection import (
     start_changelist_job,
     without_results,
 )
+from toolkit.query_input import drop_unusable_parameters
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -437,6 +438,7 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        drop_unusable_parameters(request)
         refused = self.refused_action(request)
         if refused:
             # Offered no action, Django ignores such a POST and shows the list; a

@@ -55,7 +55,9 @@ from toolkit.admin_ext.selection import SELECTION_FIELD, Selection, count_upto
 if TYPE_CHECKING:
     from django.contrib.admin import AdminSite
 
-    from toolkit.admin_ext.actions import BulkActionsMixin
+#: A ModelAdmin with :class:`~toolkit.admin_ext.BulkActionsMixin`: not imported, since
+#: ``actions.py`` imports this module (imports run one way).
+BulkActionsMixin = Any
 
 __all__ = [
     "cannot_delete_response",

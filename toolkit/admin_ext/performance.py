@@ -499,7 +499,8 @@ class PerformanceChangeListMixin(_ChangeListBase):
 
     def _is_unfiltered(self) -> bool:
         """Do the listed rows equal ``root_queryset``'s (no filter, no search)?"""
-        listed, root = self.queryset.query, self.root_queryset.query
+        # get_queryset() may return a Manager, which Django's ChangeList accepts.
+        listed, root = self.queryset.all().query, self.root_queryset.all().query
         return bool(
             listed.where == root.where
             and listed.distinct == root.distinct

@@ -16,7 +16,7 @@ not included) gets no menu rather than a ``NoReverseMatch``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, QueryDict
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 
     from toolkit.admin_ext.forms import SavedViewForm
     from toolkit.admin_ext.models import SavedView
-    from toolkit.admin_ext.saved_views import SavedViewsMixin
+
+#: A ModelAdmin with :class:`~toolkit.admin_ext.SavedViewsMixin`: not imported, since
+#: ``saved_views.py`` imports this module (imports run one way).
+SavedViewsMixin = Any
 
 __all__ = ["SavedViewEntry", "SavedViewsLinks", "SavedViewsPanel", "build_links", "build_panel"]
 

@@ -87,6 +87,7 @@ from toolkit.ai.runner import check_limits, run_action, run_digest
 from toolkit.compat import get_actions_at
 from toolkit.conf import conf
 from toolkit.exceptions import AIError, AILimitExceeded, ToolkitError
+from toolkit.query_input import QueryInputMixin
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -1133,7 +1134,7 @@ def _check_ai_options(modeladmin: Any) -> list[checks.CheckMessage]:
 # -- the insight admin ---------------------------------------------------------------------
 
 
-class InsightAdmin(admin.ModelAdmin):
+class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
     """Every insight, read-only: browse and filter by model, kind, status, severity,
     review and endpoint. A person sees the insights of the models they may view; a
     digest has a result page and exports as Markdown or CSV."""

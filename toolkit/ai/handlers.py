@@ -12,7 +12,14 @@ The model is asked before a chunk's transaction opens, and each answer commits o
 own. A worker killed after that and before the chunk commits leaves answers the job has
 not counted: the resumed run finds them by their ``job_id`` and counts them as they
 ended (done or failed, with their tokens) instead of sending those records again or
-calling them unchanged since an earlier run.
+calling them unchanged since an earlier run. A run that loses its lease (the job was
+resumed elsewhere after the lease expired) sends no further request.
+
+Limits: :func:`start_ai_job` reserves the selection against the person's daily record
+limit when it queues the job (:mod:`toolkit.ai.limits`), and each chunk makes sure its
+records are reserved before sending them. As chunks commit, answered records stay
+counted and the others are given back; whatever is left when the job ends (cancelled,
+failed, or deleted) is given back too.
 
 Start one from an admin action with :func:`start_ai_job`. ``ToolkitConfig.ready()``
 imports this module when ``toolkit.jobs`` is installed, which registers the handler.
@@ -20,20 +27,21 @@ imports this module when ``toolkit.jobs`` is installed, which registers the hand
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
+from django.db.models.signals import post_delete
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from toolkit.admin_ext.selection import ChangelistJobHandler, Selection, SelectionError
 from toolkit.ai.actions import AIAction, resolve_action
-from toolkit.ai.models import Insight
-from toolkit.ai.runner import check_limits, run_action, run_digest
+from toolkit.ai.limits import cover, release_job, reserve, settle_job
+from toolkit.ai.models import AIReservation, Insight
+from toolkit.ai.runner import run_action, run_digest
 from toolkit.ai.sources import AISource
 from toolkit.conf import conf
 from toolkit.exceptions import ToolkitConfigurationError
@@ -54,12 +62,10 @@ class AIJobHandler(ChangelistJobHandler):
     name = "toolkit.ai.run"
     verbose_name = "AI action"
     prepares_chunks = True
-    #: A chunk (or a whole digest) waits on the model for minutes on a CPU model.
-    stale_after = timedelta(minutes=30)
-    #: Seconds between two heartbeats written while a chunk's records are answered.
-    heartbeat_every: ClassVar[float] = 10.0
+    #: The run's heartbeat keeps the lease while a chunk (or a whole digest) waits on
+    #: the model for minutes; a dead worker's job can be resumed two minutes after.
+    stale_after = timedelta(minutes=2)
     _prepared: tuple[frozenset[str], ChunkResult] | None = None
-    _last_beat: float = 0.0
 
     def get_chunk_size(self, job: Job) -> int:
         if not self.get_action(job).per_record:
@@ -95,27 +101,32 @@ class AIJobHandler(ChangelistJobHandler):
         seconds per record, and no lock may be held meanwhile (a cancel, or on SQLite
         every other write, would wait). Each request's insights commit on their own;
         if the worker dies before the chunk does, the re-run finds them as this job's
-        (:meth:`answered_earlier`) and counts them without sending them again."""
-        self._prepared = (self._pks(chunk.objects), self.work(job, chunk.objects))
+        (:meth:`answered_earlier`) and counts them without sending them again. A run
+        that loses its lease meanwhile stops sending (:meth:`should_stop`)."""
+        result = self.work(job, chunk.objects, stoppable=True)
+        # A chunk cut short is finished inside the transaction, where it is counted.
+        self._prepared = None if result is None else (self._pks(chunk.objects), result)
 
     def process_chunk(self, job: Job, objects: Any) -> ChunkResult:
         prepared = getattr(self, "_prepared", None)
         self._prepared = None
         if prepared is not None and prepared[0] == self._pks(objects):
-            return prepared[1]
-        return self.work(job, objects)
+            result = prepared[1]
+        else:
+            # Under the job's row lock, with the lease checked: this run holds the job.
+            result = self.work(job, objects)
+            assert result is not None
+        # In the chunk's transaction: the reservation shrinks exactly once per chunk.
+        settle_job(
+            job.pk,
+            answered=result.done,
+            ended=result.done + result.failed + result.skipped,
+        )
+        return result
 
-    def beat(self, job: Job) -> None:
-        """Write the job's heartbeat while the model answers (at most every
-        :attr:`heartbeat_every` seconds): a chunk of a slow model may take minutes, and
-        a silent job looks abandoned to ``resume_jobs``."""
-        now = time.monotonic()
-        if now - self._last_beat < self.heartbeat_every:
-            return
-        self._last_beat = now
-        from toolkit.jobs.models import Job as JobModel
-
-        JobModel.objects.filter(pk=job.pk, lease=job.lease).update(heartbeat_at=timezone.now())
+    def on_end(self, job: Job) -> None:
+        """Give back the records the job still holds against the daily limit."""
+        release_job(job.pk)
 
     @staticmethod
     def _pks(objects: Any) -> frozenset[str]:
@@ -140,9 +151,15 @@ class AIJobHandler(ChangelistJobHandler):
             insights = insights.filter(object_id__in=ids)
         return {insight.object_id: insight for insight in insights.order_by("created_at", "pk")}
 
-    def work(self, job: Job, objects: Any) -> ChunkResult:
+    def work(self, job: Job, objects: Any, *, stoppable: bool = False) -> ChunkResult | None:
         """Run the job's action over ``objects`` and count the outcome (records this job
-        answered already, see :meth:`answered_earlier`, are counted, not sent)."""
+        answered already, see :meth:`answered_earlier`, are counted, not sent).
+
+        The records to send are reserved first (:func:`~toolkit.ai.limits.cover`):
+        past the person's daily limit, this raises ``AILimitExceeded`` and the job
+        fails with its message, nothing sent. With ``stoppable``, it stops sending once
+        the run lost its lease and returns ``None``: the chunk is not counted here.
+        """
         action = self.get_action(job)
         earlier = self.answered_earlier(job, action, objects)
         counted = _count(earlier.values())
@@ -150,8 +167,9 @@ class AIJobHandler(ChangelistJobHandler):
             objects = self._without(objects, earlier) if action.per_record else None
             if objects is None:
                 return counted
-        source = self.get_source(job)
         user = self.get_user(job)
+        cover(job.pk, user, objects.count() if isinstance(objects, QuerySet) else len(objects))
+        source = self.get_source(job)
         endpoint = job.params.get("endpoint") or None
         if not action.per_record:
             insight = run_digest(
@@ -159,7 +177,7 @@ class AIJobHandler(ChangelistJobHandler):
                 source,
                 objects,
                 user=user,
-                enforce_limits=False,  # checked when the job was started
+                enforce_limits=False,  # reserved above
                 scope=job.params.get("scope") or {},
                 endpoint=endpoint,
                 job=job,
@@ -175,14 +193,16 @@ class AIJobHandler(ChangelistJobHandler):
             source,
             objects,
             user=user,
-            enforce_limits=False,  # checked when the job was started
+            enforce_limits=False,  # reserved above
             force=bool(job.params.get("force")),
             endpoint=endpoint,
             records_per_prompt=int(job.params.get("records_per_prompt") or 1),
             job=job,
             keep_insights=False,
-            on_progress=lambda report: self.beat(job),
+            should_stop=(lambda: self.should_stop(job)) if stoppable else None,
         )
+        if report.stopped:
+            return None
         return ChunkResult(
             done=counted.done + report.ok,
             failed=counted.failed + report.failed,
@@ -275,9 +295,11 @@ def start_ai_job(
     """Start an AI job on what an admin action received; return it (redirect to it).
 
     ``request_or_user``: the action's request (the selection then keeps the changelist
-    query, so "Select all" works) or a user with a prepared ``selection``. Checks
-    :func:`~toolkit.ai.runner.check_limits` first: raises
-    :class:`~toolkit.exceptions.AILimitExceeded` before anything is queued.
+    query, so "Select all" works) or a user with a prepared ``selection``. Reserves the
+    selection's records against the person's limits in the transaction that queues the
+    job (:func:`~toolkit.ai.limits.reserve`): raises
+    :class:`~toolkit.exceptions.AILimitExceeded`, queueing nothing, when they do not fit
+    (of two requests at the same moment, only one can take the last records).
     """
     from toolkit.jobs.tasks import start_job
 
@@ -289,20 +311,36 @@ def start_ai_job(
             selection = Selection.from_action(model_admin, request, queryset)
         else:
             selection = Selection.for_objects(model_admin, list(queryset))
-    check_limits(user, queryset.count())
-    return start_job(
-        AIJobHandler,
-        user=user,
-        model=model_admin.model,
-        target=selection.to_dict(),
-        params={
-            "action": resolved.name,
-            "description": resolved.get_description(),
-            "admin": model_admin.model._meta.label_lower,
-            "force": force,
-            "endpoint": endpoint,
-            "records_per_prompt": records_per_prompt,
-            "scope": scope or {},
-        },
-        description=f"{resolved.get_description()}: {model_admin.model._meta.verbose_name_plural}",
-    )
+    with transaction.atomic():
+        reservation = reserve(user, queryset.count())
+        job = start_job(
+            AIJobHandler,
+            user=user,
+            model=model_admin.model,
+            target=selection.to_dict(),
+            params={
+                "action": resolved.name,
+                "description": resolved.get_description(),
+                "admin": model_admin.model._meta.label_lower,
+                "force": force,
+                "endpoint": endpoint,
+                "records_per_prompt": records_per_prompt,
+                "scope": scope or {},
+            },
+            description=(
+                f"{resolved.get_description()}: {model_admin.model._meta.verbose_name_plural}"
+            ),
+        )
+        if reservation is not None:
+            AIReservation.objects.filter(pk=reservation.pk).update(job_id=job.pk)
+    return job
+
+
+def _release_deleted_job(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A job deleted before it ended gives back what it held."""
+    release_job(instance.pk)
+
+
+post_delete.connect(
+    _release_deleted_job, sender="toolkit_jobs.Job", dispatch_uid="toolkit_ai_release_job"
+)

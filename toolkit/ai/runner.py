@@ -6,7 +6,8 @@ a constant number of queries each):
 1. builds the records' payloads (:class:`~toolkit.ai.sources.AISource`) and, for
    actions that use facts, the rule and peer-statistics findings;
 2. hashes each record's input (action, prompt version, LLM model, data, facts) and
-   skips records whose last ok insight has the same hash, unless ``force``;
+   skips records whose newest insight is ok with the same hash, unless ``force`` (a
+   record whose newest answer failed is sent again);
 3. packs the rest ``records_per_prompt`` to a request, within ``max_input_chars``
    (a record whose prompt alone is longer fails with that reason: nothing is cut);
 4. sends the requests with bounded concurrency and stores, for each request, all its
@@ -14,7 +15,8 @@ a constant number of queries each):
 
 So every record ends ``ok``, ``failed`` with a readable error, or skipped as cached;
 an interrupted run leaves whole requests stored or none, and a re-run sends exactly the
-records without an ok insight for their current input.
+records whose newest insight is not an ok one for their current input. With a user,
+the records are reserved against their limits first (:mod:`toolkit.ai.limits`).
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ from django.db import models, transaction
 from toolkit.ai.actions import AIAction, SummarizeSelectionAction, resolve_action
 from toolkit.ai.client import ChatRequest, Client, Completion, Outcome
 from toolkit.ai.endpoints import DEFAULT_ENDPOINT, EndpointConfig, get_endpoint
+from toolkit.ai.limits import check_limits, release, reserve
 from toolkit.ai.models import Insight, InsightStatus
 from toolkit.ai.prompts import hash_json, messages_chars, messages_text
 from toolkit.ai.rules import evaluate_rules
 from toolkit.ai.sources import BATCH_SIZE, AISource, RecordPayload
 from toolkit.ai.statistics import PeerStatistics
 from toolkit.conf import conf
-from toolkit.exceptions import AIError, AILimitExceeded, ToolkitConfigurationError
+from toolkit.exceptions import AIError, ToolkitConfigurationError
 from toolkit.inserts import insert_rows
 
 if TYPE_CHECKING:
@@ -118,36 +121,6 @@ class _Unit:
     messages: list[dict[str, Any]]
     #: The answer is the list form (several records per prompt).
     batch: bool = False
-
-
-# -- limits ----------------------------------------------------------------------------
-
-
-def check_limits(user: Any, count: int) -> None:
-    """Refuse a run of ``count`` records for ``user`` that passes a budget limit.
-
-    Raises :class:`~toolkit.exceptions.AILimitExceeded` with a sentence saying which
-    limit and what to do. ``TOOLKIT_AI_MAX_RECORDS`` caps one run;
-    ``TOOLKIT_AI_DAILY_RECORD_LIMIT`` (if set) caps the records sent for one person per
-    day (UTC), counted from their insights (cached records cost nothing and count not).
-    """
-    most = conf.AI_MAX_RECORDS
-    if count > most:
-        raise AILimitExceeded(
-            f"{count:,} records were selected, but one AI run may send at most {most:,} "
-            "(TOOLKIT_AI_MAX_RECORDS). Select fewer records, or filter the list first."
-        )
-    daily = conf.AI_DAILY_RECORD_LIMIT
-    if daily is None or user is None or not getattr(user, "is_authenticated", False):
-        return
-    used = Insight.objects.records_sent_by_on(user)
-    if used + count > daily:
-        left = max(0, daily - used)
-        raise AILimitExceeded(
-            f"You have sent {used:,} records to the AI today and the daily limit is "
-            f"{daily:,} (TOOLKIT_AI_DAILY_RECORD_LIMIT): {left:,} more can be sent today, "
-            f"not {count:,}. Select fewer records, or try again tomorrow."
-        )
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -289,9 +262,10 @@ def run_action(
 ) -> RunReport:
     """Run a per-record ``action`` over the records; return what happened.
 
-    - ``user``: who asked; with a user, :func:`check_limits` runs first (the batch
-      command runs without one; a job checked them when it started:
-      ``enforce_limits=False``) and the insights record them.
+    - ``user``: who asked; the insights record them and, with ``enforce_limits``,
+      the run reserves its records against their limits before sending anything
+      (:func:`~toolkit.ai.limits.reserve`) and, once done, gives back those that did
+      not end answered. A job reserves for its records itself (``enforce_limits=False``).
     - ``force``: send records even when an ok insight exists for the same input.
     - ``records_per_prompt``: k records per request (N/k requests); the answer is then
       a list keyed by record id.
@@ -318,7 +292,7 @@ def run_action(
     config = _endpoint(endpoint, client)
     count, pks = _pks_of(records_or_queryset)
     if user is not None and enforce_limits and not dry_run:
-        check_limits(user, count)
+        check_limits(user, count)  # refused before any record is read
     report = RunReport(action=action.name, records=count, dry_run=dry_run)
     content_type = ContentType.objects.get_for_model(source.model, for_concrete_model=False)
     statistics = peer_statistics(source) if action.uses_facts else None
@@ -362,14 +336,12 @@ def run_action(
                 payload.input_hash = input_hash(action, config, payload)
             cached: dict[str, Insight] = {}
             if not force and payloads:
-                for insight in Insight.objects.filter(
-                    content_type=content_type,
-                    action=action.name,
-                    status=InsightStatus.OK,
-                    object_id__in=list(by_pk),
-                    input_hash__in={payload.input_hash for payload in payloads},
-                ).order_by("created_at", "pk"):
-                    if by_pk[insight.object_id].input_hash == insight.input_hash:
+                for insight in _newest(content_type, action, list(by_pk)):
+                    # The newest answer decides: after a failed run (a forced "Run
+                    # again" included) the record is sent again, even if an older
+                    # answer for the same input was ok.
+                    payload = by_pk[insight.object_id]
+                    if insight.is_ok and insight.input_hash == payload.input_hash:
                         cached[insight.object_id] = insight
             for payload in payloads:
                 if payload.pk in cached:
@@ -439,6 +411,9 @@ def run_action(
             )
         exhausted = True
 
+    # Reserved only now, with the records about to be read and sent; given back, but
+    # for those answered, however the run ends.
+    reservation = reserve(user, count) if user is not None and enforce_limits else None
     own_client = client is None
     client = client or Client(config, concurrency=concurrency)
     # Answers are written in groups: one transaction per request costs a few round trips
@@ -486,10 +461,26 @@ def run_action(
         finally:
             if own_client:
                 client.close()
+            if reservation is not None:
+                release(reservation, answered=report.ok)
     report.stopped = yielded > report.requests or (
         not exhausted and should_stop is not None and should_stop()
     )
     return report
+
+
+def _newest(content_type: ContentType, action: AIAction, ids: list[str]) -> list[Insight]:
+    """The newest insight of ``action`` for each of the records ``ids``, in one query."""
+    newest = Insight.objects.filter(
+        content_type=content_type,
+        action=action.name,
+        object_id=models.OuterRef("object_id"),
+    ).order_by("-created_at", "-pk")
+    return list(
+        Insight.objects.filter(
+            content_type=content_type, action=action.name, object_id__in=ids
+        ).filter(pk=models.Subquery(newest.values("pk")[:1]))
+    )
 
 
 def _answers_by_id(
@@ -623,6 +614,8 @@ def run_digest(
     size needs, into one. The insight (kind "digest", no ``object_id``) holds the
     answer, ``record_count`` and ``scope`` (the filters and search it covered). When a
     request fails the digest is stored ``failed`` with the reason, and nothing else.
+    With a ``user`` and ``enforce_limits``, the records are reserved against their
+    limits first; answered, the digest counts them all, failed, none.
     """
     resolved = resolve_action(action)
     if not isinstance(resolved, SummarizeSelectionAction):
@@ -631,8 +624,33 @@ def run_digest(
         )
     config = _endpoint(endpoint, client)
     count, pks = _pks_of(queryset)
-    if user is not None and enforce_limits:
-        check_limits(user, count)
+    # Answered, the digest counts every record it covers; failed, none.
+    reservation = reserve(user, count) if user is not None and enforce_limits else None
+    answered = 0
+    try:
+        insight = _digest(
+            resolved, source, count, pks, config, user, scope, job, client, concurrency
+        )
+        answered = count if insight.is_ok else 0
+    finally:
+        if reservation is not None:
+            release(reservation, answered=answered)
+    return insight
+
+
+def _digest(
+    resolved: SummarizeSelectionAction,
+    source: AISource,
+    count: int,
+    pks: Iterator[Any],
+    config: EndpointConfig,
+    user: Any,
+    scope: dict[str, Any] | None,
+    job: Job | None,
+    client: Client | None,
+    concurrency: int | None,
+) -> Insight:
+    """The work of :func:`run_digest` once its records are reserved."""
     content_type = ContentType.objects.get_for_model(source.model, for_concrete_model=False)
     insight = _new_insight(resolved, content_type, config, user=user, job=job)
     insight.record_count = count

@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from toolkit.jobs.models import Job, JobStatus
+from toolkit.query_input import QueryInputMixin
 
 #: Jobs listed in the "Your recent jobs" box of a job's page.
 RECENT_JOBS = 8
@@ -49,7 +50,7 @@ logger = logging.getLogger("toolkit.jobs")
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(QueryInputMixin, admin.ModelAdmin):
     list_display = ("__str__", "status", "progress", "started_by", "created_at")
     list_filter = ("status", "kind")
     list_select_related = ("started_by",)
@@ -64,7 +65,16 @@ class JobAdmin(admin.ModelAdmin):
         ),
         (
             gettext_lazy("Timing"),
-            {"fields": ["created_at", "started_at", "finished_at", "heartbeat_at", "attempts"]},
+            {
+                "fields": [
+                    "created_at",
+                    "started_at",
+                    "finished_at",
+                    "heartbeat_at",
+                    "lease_expires_at",
+                    "attempts",
+                ]
+            },
         ),
         (
             gettext_lazy("Details"),
@@ -88,6 +98,7 @@ class JobAdmin(admin.ModelAdmin):
         "started_at",
         "finished_at",
         "heartbeat_at",
+        "lease_expires_at",
         "attempts",
         "target",
         "params",
@@ -263,7 +274,7 @@ class JobAdmin(admin.ModelAdmin):
                 request,
                 _(
                     "Only a failed job, or a running one whose worker has stopped sending "
-                    "heartbeats, can be resumed."
+                    "heartbeats (its lease has expired), can be resumed."
                 ),
                 messages.ERROR,
             )

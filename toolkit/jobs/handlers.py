@@ -55,6 +55,7 @@ from toolkit.exceptions import ToolkitConfigurationError
 from toolkit.jobs.exceptions import JobTargetTooLarge, UnknownJobKind
 
 if TYPE_CHECKING:
+    from toolkit.jobs.leases import Lease
     from toolkit.jobs.models import Job
 
 #: What :meth:`JobHandler.process_chunk` receives: by default a queryset of the chunk's
@@ -138,9 +139,11 @@ class JobHandler:
     #: this many rows, and refuses larger querysets (pass a ``target`` spec instead).
     max_target_pks: ClassVar[int] = 1000
 
-    #: A running job whose heartbeat (written with every committed chunk) is older than
-    #: this is taken as abandoned by a dead worker: ``manage.py resume_jobs`` and the
-    #: admin's Resume button queue it again. Keep it well above the time one chunk takes.
+    #: How long a run's lease on the job lasts: the run's heartbeat renews it every
+    #: quarter of this (at most every 30 s) and with every committed chunk, however long
+    #: a chunk takes. A running job whose lease has expired was abandoned by a dead
+    #: worker: ``manage.py resume_jobs`` and the admin's Resume button queue it again,
+    #: and never a job whose lease is live. Shorter: a dead worker's job resumes sooner.
     stale_after: ClassVar[timedelta] = timedelta(minutes=5)
 
     #: A run hands the job back to the queue after this long (between two chunks, after
@@ -152,6 +155,10 @@ class JobHandler:
     #: Queue of the tasks framework the job's task goes to; ``None`` for the task's
     #: default queue. The backend must list it in ``TASKS[...]["QUEUES"]``.
     queue_name: ClassVar[str | None] = None
+
+    #: The run's hold on its job, set by the runner once it has claimed the job
+    #: (``None`` outside a run); see :meth:`should_stop`.
+    lease: Lease | None = None
 
     # -- what the job works on -----------------------------------------------------
 
@@ -242,6 +249,27 @@ class JobHandler:
         transaction, and keep what :meth:`process_chunk` needs on ``self`` (one instance
         serves one run). ``process_chunk`` then runs in the chunk's transaction as usual
         and must still work when nothing was prepared (the job's cursor moved meanwhile).
+        """
+
+    def should_stop(self, job: Job) -> bool:
+        """Whether slow work in the middle of a chunk should stop now: true once this run
+        may no longer hold the job (the heartbeat found it resumed elsewhere, or could
+        not renew the lease in time).
+
+        A :meth:`prepare_chunk` that sends work out one piece at a time (the AI handler,
+        one request per record) asks it before each piece: what it did not send, the
+        run that holds the job sends, once. It asks no database, so any thread may call
+        it. Cancel is not a reason: it takes effect between chunks.
+        """
+        return self.lease is not None and self.lease.lost
+
+    def on_end(self, job: Job) -> None:
+        """Called once when the job ends, done, failed or cancelled (also when cancelled
+        before any run claimed it), inside the transaction that marks it so.
+
+        Override it to give back what the job held while queued or running, such as
+        the records an AI job reserved against a daily limit. A failed job may be
+        resumed later: a handler that needs its reservation then takes it again.
         """
 
     def on_finish(self, job: Job) -> None:

@@ -4,8 +4,9 @@ A job records what to do (its ``kind``, which names a registered
 :class:`~toolkit.jobs.JobHandler`, a target model and a JSON ``target`` spec that can be
 evaluated again, JSON ``params``), who asked, and how far it got: ``status``, ``total``,
 ``done`` and ``failed`` counts, a ``cursor`` after the last committed chunk, a result
-message or file, an error, timestamps and a heartbeat. Workers change it only through
-:mod:`toolkit.jobs.runner`.
+message or file, an error, timestamps, and the lease of the run that holds it (a token
+and when it expires unless the run's heartbeat renews it). Workers change it only
+through :mod:`toolkit.jobs.runner`.
 """
 
 from __future__ import annotations
@@ -72,9 +73,12 @@ class JobQuerySet(models.QuerySet["Job"]):
         return self.filter(started_by=user.pk)
 
     def stale(self, older_than: timedelta, now: datetime | None = None) -> JobQuerySet:
-        """Running jobs without a heartbeat for ``older_than``."""
-        cutoff = (now or timezone.now()) - older_than
-        return self.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff)
+        """Running jobs without a heartbeat for ``older_than`` whose lease has expired
+        (a live run's lease never has: its heartbeat renews it)."""
+        now = now or timezone.now()
+        return self.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - older_than).filter(
+            models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now)
+        )
 
 
 class Job(models.Model):
@@ -137,6 +141,12 @@ class Job(models.Model):
     #: Token of the worker run that owns the job; a run whose token was replaced (the
     #: job was resumed elsewhere) stops before its next chunk.
     lease = models.CharField(_("lease"), max_length=32, blank=True, editable=False)
+    #: Until when the run holding ``lease`` owns the job. Its heartbeat pushes this
+    #: forward (by the handler's ``stale_after``) every few seconds; only once it has
+    #: passed may the job be resumed elsewhere (see :mod:`toolkit.jobs.leases`).
+    lease_expires_at = models.DateTimeField(
+        _("lease expires"), null=True, blank=True, editable=False
+    )
     #: Id of the last task enqueued for the job, as the tasks backend reported it.
     task_id = models.CharField(_("task id"), max_length=64, blank=True)
 
@@ -203,17 +213,28 @@ class Job(models.Model):
         return self.is_active and (handler is None or handler.is_cancellable(self))
 
     def is_stale(self, stale_after: timedelta | None = None, now: datetime | None = None) -> bool:
-        """Running, but without a heartbeat for longer than ``stale_after`` (by default,
-        what its handler allows)."""
+        """Running, but abandoned: the lease of the run that held it has expired (its
+        heartbeat stopped) and, with ``stale_after``, no heartbeat came for that long.
+
+        ``stale_after`` can only ask for a longer silence: a job whose lease is live
+        belongs to a live run and is never stale, whatever ``stale_after`` says. A job
+        claimed by a version without leases (no expiry recorded) is stale once its last
+        heartbeat is older than ``stale_after``, by default its handler's.
+        """
         if self.status != JobStatus.RUNNING:
             return False
+        now = now or timezone.now()
+        last = self.heartbeat_at or self.started_at or self.created_at
+        if self.lease_expires_at is not None:
+            if self.lease_expires_at > now:
+                return False
+            return stale_after is None or last <= now - stale_after
         if stale_after is None:
             handler = self.handler
             if handler is None:
                 return False
             stale_after = handler.get_stale_after(self)
-        last = self.heartbeat_at or self.started_at or self.created_at
-        return last < (now or timezone.now()) - stale_after
+        return last < now - stale_after
 
     @property
     def can_resume(self) -> bool:
@@ -278,7 +299,11 @@ class Job(models.Model):
             requested = cancelled or Job.objects.filter(
                 pk=self.pk, status=JobStatus.RUNNING
             ).update(cancel_requested=True)
-        self.refresh_from_db()
+            self.refresh_from_db()
+            handler = self.handler if cancelled else None
+            if handler is not None:
+                # No run will ever end it: what it held is given back here.
+                handler.on_end(self)
         return bool(requested)
 
     def resume(self) -> bool:

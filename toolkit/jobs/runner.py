@@ -6,11 +6,12 @@ The guarantees, and how they hold:
   (``select_for_update``), reads the cursor, lets the handler do the chunk's writes and
   saves the new cursor, counts and heartbeat, then commits: all of it or none of it.
   A worker killed mid-chunk leaves the job at its last committed chunk.
-- **Never twice.** A run owns the job through a ``lease`` token written when it claims a
-  queued job. Every chunk checks the token under the row lock, so after a resume (the
-  job queued again with a new token) a run that still lives stops before its next
-  chunk, and two runs can never commit the same chunk: the second reads the cursor the
-  first committed.
+- **Never twice.** A run owns the job through a lease (:mod:`toolkit.jobs.leases`): a
+  token claimed atomically from the queued job, kept alive by a heartbeat thread. A
+  resume takes only a job whose lease expired, so never one a live run works on. Every
+  chunk checks the token under the row lock, so a run whose lease was taken over stops
+  before its next chunk, and two runs can never commit the same chunk: the second reads
+  the cursor the first committed.
 - **Cancel between chunks.** ``cancel_requested`` is read at the start of every chunk.
 - **Slow work holds no lock.** A handler with ``prepares_chunks`` (AI requests that take
   seconds per record) does its slow part in ``prepare_chunk()`` before the chunk's
@@ -18,7 +19,9 @@ The guarantees, and how they hold:
   other writer (SQLite has one at a time), never waits on the slow part.
 
 Nothing here depends on the tasks backend: claiming a task is the backend's business
-(``db_worker`` uses ``SELECT ... FOR UPDATE SKIP LOCKED``), claiming the job is ours.
+(``db_worker`` uses ``SELECT ... FOR UPDATE SKIP LOCKED``), claiming the job is ours: a
+duplicate task, or one delivered again by the backend, finds the job claimed and does
+nothing.
 """
 
 from __future__ import annotations
@@ -34,11 +37,13 @@ from typing import Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from toolkit.jobs.exceptions import UnknownJobKind
 from toolkit.jobs.handlers import ChunkResult, JobHandler, get_handler
+from toolkit.jobs.leases import Lease, update_if_unchanged
 from toolkit.jobs.models import Job, JobStatus
 
 logger = logging.getLogger("toolkit.jobs")
@@ -79,15 +84,23 @@ def error_sentence(exc: BaseException) -> str:
 class JobRunner:
     def __init__(self, job_pk: int) -> None:
         self.job_pk = job_pk
-        self.lease = uuid.uuid4().hex
+        #: The token this run writes as ``job.lease`` when it claims the job.
+        self.token = uuid.uuid4().hex
+        self.lease: Lease | None = None
         self.handler: JobHandler | None = None
         self.max_run_time: timedelta | None = None
 
     def run(self) -> str:
         if not self.claim():
             return "skipped"
-        handler = self.handler
-        assert handler is not None
+        handler, lease = self.handler, self.lease
+        assert handler is not None and lease is not None
+        # Inside a transaction (a test's, or run_job called from one) the claim is not
+        # committed: no other process sees this run's lease, nor could a heartbeat
+        # written on another connection. Workers never run jobs inside one.
+        heartbeat = not transaction.get_connection().in_atomic_block
+        if heartbeat:
+            lease.start_heartbeat()
         outcome = Outcome.CONTINUE
         try:
             self.count_total()
@@ -102,10 +115,14 @@ class JobRunner:
                 chunks += 1
         except Exception as exc:
             # BaseExceptions (a worker told to stop) propagate instead: the job stays
-            # running, at its last committed chunk, for a resume to pick up.
+            # running, at its last committed chunk, for a resume to pick up once its
+            # lease has expired.
             logger.exception("Job %s (%s) failed", self.job_pk, handler.name)
             self.fail(exc)
             return JobStatus.FAILED.value
+        finally:
+            if heartbeat:
+                lease.stop_heartbeat()
         if outcome is Outcome.LOST:
             logger.info("Job %s was taken over by another run; this one stops.", self.job_pk)
             return "lost"
@@ -114,37 +131,51 @@ class JobRunner:
     # -- steps ---------------------------------------------------------------------
 
     def claim(self) -> bool:
-        """Take a queued job: mark it running under this run's lease."""
-        with transaction.atomic():
-            job = Job.objects.select_for_update().filter(pk=self.job_pk).first()
-            if job is None:
-                logger.warning("Job %s does not exist; nothing to run.", self.job_pk)
-                return False
-            if job.status != JobStatus.QUEUED:
-                # Finished, cancelled while queued, or owned by a live run: a duplicate
-                # task (a resume, a backend delivering twice) does nothing.
-                logger.info("Job %s is %s; nothing to do.", job.pk, job.status)
-                return False
-            now = timezone.now()
-            try:
-                self.handler = get_handler(job.kind)
-            except UnknownJobKind as exc:
-                job.status = JobStatus.FAILED
-                job.error = str(exc)
-                job.finished_at = now
-                job.save(update_fields=["status", "error", "finished_at"])
-                logger.error("Job %s: %s", job.pk, exc)
-                return False
-            job.status = JobStatus.RUNNING
-            job.lease = self.lease
-            job.attempts += 1
-            job.started_at = job.started_at or now
-            job.heartbeat_at = now
-            job.error = ""
-            job.save(
-                update_fields=["status", "lease", "attempts", "started_at", "heartbeat_at", "error"]
+        """Take a queued job: mark it running under this run's lease, atomically (of two
+        runs that try at once, one gets it; the other does nothing)."""
+        job = Job.objects.filter(pk=self.job_pk).first()
+        if job is None:
+            logger.warning("Job %s does not exist; nothing to run.", self.job_pk)
+            return False
+        if job.status != JobStatus.QUEUED:
+            # Finished, cancelled while queued, or owned by a live run: a duplicate
+            # task (a resume, a backend delivering twice) does nothing.
+            logger.info("Job %s is %s; nothing to do.", job.pk, job.status)
+            return False
+        now = timezone.now()
+        try:
+            handler = get_handler(job.kind)
+        except UnknownJobKind as exc:
+            Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+                status=JobStatus.FAILED, error=str(exc), finished_at=now
             )
-            self.max_run_time = self.handler.get_max_run_time(job)
+            logger.error("Job %s: %s", job.pk, exc)
+            return False
+        lease = Lease(
+            job.pk,
+            handler.get_stale_after(job),
+            self.token,
+            running=Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING),
+        )
+        started = time.monotonic()
+        claimed = update_if_unchanged(
+            Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED),
+            status=JobStatus.RUNNING,
+            lease=self.token,
+            lease_expires_at=lease.expiry(now),
+            attempts=models.F("attempts") + 1,
+            started_at=Coalesce("started_at", models.Value(now, models.DateTimeField())),
+            heartbeat_at=now,
+            error="",
+        )
+        if not claimed:
+            logger.info("Job %s was claimed by another run; nothing to do.", job.pk)
+            return False
+        lease.renewed(started)
+        job.refresh_from_db()
+        handler.lease = lease
+        self.handler, self.lease = handler, lease
+        self.max_run_time = handler.get_max_run_time(job)
         logger.info("Job %s (%s) claimed, attempt %s", job.pk, job.kind, job.attempts)
         return True
 
@@ -158,7 +189,8 @@ class JobRunner:
                 return Outcome.LOST
             job.status = JobStatus.QUEUED
             job.lease = ""
-            job.save(update_fields=["status", "lease"])
+            job.lease_expires_at = None
+            job.save(update_fields=["status", "lease", "lease_expires_at"])
             enqueue(job)
         logger.info("Job %s handed back to the queue after %s items", job.pk, job.done)
         return Outcome.QUEUED
@@ -183,10 +215,12 @@ class JobRunner:
         if (
             job is None
             or job.status != JobStatus.RUNNING
-            or job.lease != self.lease
+            or job.lease != self.token
             or job.cancel_requested
         ):
             return _UNPREPARED  # the locked step below says what to do
+        if self.lease is not None and not self.lease.held():
+            return _UNPREPARED  # taken over: the locked step finds it is not ours
         chunk = handler.get_chunk(job, handler.get_chunk_size(job))
         if chunk is None:
             return _UNPREPARED
@@ -196,6 +230,7 @@ class JobRunner:
     def run_chunk(self) -> Outcome:
         handler = self.handler
         assert handler is not None
+        lease = self.lease
         prepared_at = self.prepare_chunk() if handler.prepares_chunks else _UNPREPARED
         with transaction.atomic():
             job = self.locked_job()
@@ -231,7 +266,10 @@ class JobRunner:
                 job.stats = stats
             job.cursor = chunk.cursor
             job.chunks += 1
+            started = time.monotonic()
             job.heartbeat_at = timezone.now()
+            if lease is not None:
+                job.lease_expires_at = lease.expiry(job.heartbeat_at)
             job.save(
                 update_fields=[
                     "done",
@@ -241,8 +279,11 @@ class JobRunner:
                     "cursor",
                     "chunks",
                     "heartbeat_at",
+                    "lease_expires_at",
                 ]
             )
+        if lease is not None:
+            lease.renewed(started)
         return Outcome.CONTINUE
 
     def complete(self, job: Job) -> None:
@@ -256,19 +297,24 @@ class JobRunner:
         job.finished_at = timezone.now()
         job.heartbeat_at = job.finished_at
         job.lease = ""
+        job.lease_expires_at = None
         if not job.message:
             job.message = handler.get_result_message(job)
+        handler.on_end(job)
         job.save()
         self.delete_parts_on_commit(job)
         logger.info("Job %s done: %s", job.pk, job.message)
 
     def mark_cancelled(self, job: Job) -> None:
+        assert self.handler is not None
         job.status = JobStatus.CANCELLED
         job.finished_at = timezone.now()
         job.lease = ""
+        job.lease_expires_at = None
         total = "?" if job.total is None else job.total
         job.message = f"Cancelled after {job.done} of {total}."
-        job.save(update_fields=["status", "finished_at", "lease", "message"])
+        self.handler.on_end(job)
+        job.save(update_fields=["status", "finished_at", "lease", "lease_expires_at", "message"])
         self.delete_parts_on_commit(job)
         logger.info("Job %s cancelled after %s items", job.pk, job.done)
 
@@ -281,14 +327,17 @@ class JobRunner:
             job.error = error_sentence(exc)
             job.finished_at = timezone.now()
             job.lease = ""
-            job.save(update_fields=["status", "error", "finished_at", "lease"])
+            job.lease_expires_at = None
+            if self.handler is not None:
+                self.handler.on_end(job)
+            job.save(update_fields=["status", "error", "finished_at", "lease", "lease_expires_at"])
 
     # -- helpers -------------------------------------------------------------------
 
     def locked_job(self) -> Job | None:
         """The job, row-locked, if this run still owns it; else ``None``."""
         job = Job.objects.select_for_update().filter(pk=self.job_pk).first()
-        if job is None or job.status != JobStatus.RUNNING or job.lease != self.lease:
+        if job is None or job.status != JobStatus.RUNNING or job.lease != self.token:
             return None
         return job
 

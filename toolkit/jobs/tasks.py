@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from toolkit.compat import tasks_module
 from toolkit.jobs.handlers import JobHandler, get_handler_class, handler_name
+from toolkit.jobs.leases import update_if_unchanged
 from toolkit.jobs.models import Job, JobStatus
 from toolkit.jobs.runner import run_job
 
@@ -92,11 +93,16 @@ def send(job_pk: int, queue_name: str | None = None) -> None:
         # The job is committed but no worker will ever hear of it: say so on the job
         # instead of leaving it queued forever (a resume queues it again).
         logger.exception("Could not queue job %s", job_pk)
-        Job.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED,
-            error=f"Could not queue the job: {exc}",
-            finished_at=timezone.now(),
-        )
+        with transaction.atomic():
+            failed = Job.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(
+                status=JobStatus.FAILED,
+                error=f"Could not queue the job: {exc}",
+                finished_at=timezone.now(),
+            )
+            job = Job.objects.filter(pk=job_pk).first() if failed else None
+            handler = job.handler if job is not None else None
+            if job is not None and handler is not None:
+                handler.on_end(job)
         return
     Job.objects.filter(pk=job_pk).update(task_id=str(result.id)[:64])
 
@@ -104,26 +110,40 @@ def send(job_pk: int, queue_name: str | None = None) -> None:
 def requeue(job_pk: int, *, stale_after: timedelta | None = None, failed: bool = True) -> bool:
     """Queue a job again so that it continues after its cursor.
 
-    Takes a running job whose heartbeat is older than ``stale_after`` (by default its
-    handler's ``stale_after``) and, with ``failed``, a failed job. A job whose row is
-    locked is being worked on right now and is left alone (on databases with row locks).
-    Returns whether the job was queued.
+    Takes a running job whose lease has expired (its worker died: a live run's
+    heartbeat keeps its lease from expiring) and, with ``failed``, a failed job.
+    ``stale_after`` may ask for a longer silence than the lease (see
+    :meth:`Job.is_stale`), never a shorter one. The job is taken with one conditional
+    write that also checks nothing renewed it since it was read, so of a resume and a
+    heartbeat, or of two resumes, one wins. Returns whether the job was queued.
     """
+    job = Job.objects.filter(pk=job_pk).first()
+    if job is None or job.handler is None:
+        return False
+    resumable = (
+        failed if job.status == JobStatus.FAILED else job.is_stale(stale_after)
+    )  # is_stale() is False for any status but running
+    if not resumable:
+        return False
+    previous = job.status
     with transaction.atomic():
-        job = Job.objects.select_for_update(skip_locked=True).filter(pk=job_pk).first()
-        if job is None or job.handler is None:
+        taken = update_if_unchanged(
+            Job.objects.filter(
+                pk=job.pk,
+                status=job.status,
+                lease=job.lease,
+                lease_expires_at=job.lease_expires_at,
+                heartbeat_at=job.heartbeat_at,
+            ),
+            status=JobStatus.QUEUED,
+            lease="",
+            lease_expires_at=None,
+            error="",
+            finished_at=None,
+        )
+        if not taken:
             return False
-        resumable = (
-            failed if job.status == JobStatus.FAILED else job.is_stale(stale_after)
-        )  # is_stale() is False for any status but running
-        if not resumable:
-            return False
-        previous = job.status
-        job.status = JobStatus.QUEUED
-        job.lease = ""
-        job.error = ""
-        job.finished_at = None
-        job.save(update_fields=["status", "lease", "error", "finished_at"])
+        job.refresh_from_db()
         enqueue(job)
     logger.info("Job %s (%s) queued again after being %s", job.pk, job.kind, previous)
     return True
@@ -133,9 +153,10 @@ def resume_stale_jobs(stale_after: timedelta | None = None, *, failed: bool = Fa
     """Queue again every running job abandoned by a dead worker (and, with ``failed``,
     every failed job); return their primary keys.
 
-    ``stale_after`` overrides the handlers' own ``stale_after``; ``timedelta(0)`` takes
-    every running job that is not mid-chunk, which is right when no worker is alive
-    (at the start of the only worker). Run it from cron or before starting workers.
+    A running job is abandoned once its lease has expired; ``stale_after`` may ask
+    for a longer silence (``timedelta(0)`` adds nothing). A live run's job is never
+    taken, so this is safe to run at any time, from any number of processes: from
+    cron, in a loop (``manage.py resume_jobs --every 60``), at every worker's start.
     """
     statuses = [JobStatus.RUNNING, JobStatus.FAILED] if failed else [JobStatus.RUNNING]
     candidates = Job.objects.filter(status__in=statuses).order_by("pk")

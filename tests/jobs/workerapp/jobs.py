@@ -2,6 +2,7 @@
 
 import os
 import time
+from datetime import timedelta
 
 from toolkit.jobs import ChunkResult, JobHandler, register
 
@@ -18,6 +19,11 @@ class VisitItems(JobHandler):
 
     def get_chunk_size(self, job):
         return job.params.get("chunk_size", 5)
+
+    def get_stale_after(self, job):
+        if "lease" in job.params:
+            return timedelta(seconds=job.params["lease"])
+        return super().get_stale_after(job)
 
     def process_chunk(self, job, objects):
         worker = os.environ.get("TOOLKIT_JOBS_WORKER", "?")

@@ -10,9 +10,13 @@ admin actions send it, so a site declares it once. The command::
 
 - walks the records in primary-key order, one batch at a time (a keyset: each batch
   costs the same on a million rows, and memory stays flat however many there are);
-- skips records whose input, model and prompt version are unchanged since their last
-  ``ok`` insight (``--force`` sends them anyway), so a run that was interrupted or had
-  failures is simply run again;
+- skips records whose newest insight is ``ok`` for the same input, model and prompt
+  version (``--force`` sends them anyway); a record whose newest insight failed is sent
+  again, so a run that was interrupted or had failures is simply run again, and its exit
+  status counts every record that still ends failed;
+- with ``--user``, counts the records against that person's daily limit
+  (``TOOLKIT_AI_DAILY_RECORD_LIMIT``), reserved before anything is sent, as the admin
+  does; answered records stay counted, the others are given back at the end;
 - shows a progress bar on a terminal and a log line every few seconds otherwise, and
   the totals (sent, cached, failed, tokens) at the end; exits with status 1 when any
   record failed, and 130 when interrupted;
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
 
     from toolkit.ai.actions import AIAction
     from toolkit.ai.endpoints import EndpointConfig
+    from toolkit.ai.models import AIReservation
     from toolkit.ai.runner import RunReport
     from toolkit.ai.sources import AISource
 
@@ -225,6 +230,13 @@ class Command(BaseCommand):
             "'default').",
         )
         parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Send on behalf of this person: the records count against their daily "
+            "limit (TOOLKIT_AI_DAILY_RECORD_LIMIT) and the insights name them. Without it "
+            "the run is the site's own, with no daily limit.",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Send nothing: print what would be sent (fields, a sample) and an "
@@ -239,6 +251,7 @@ class Command(BaseCommand):
         queryset = self.get_queryset(model, options["filters"], options["ids"])
         endpoint = self.get_endpoint(model_admin, options["endpoint"])
         queryset, total = self.apply_limit(queryset, options["limit"])
+        user = self.get_user(options["user"])
         per_prompt: int = options["records_per_prompt"]
         # No more connections than requests: a short run opens only what it uses.
         concurrency = max(
@@ -249,7 +262,9 @@ class Command(BaseCommand):
             if options["dry_run"]:
                 self.dry_run_digest(action, source, queryset, endpoint, total)
             else:
-                self.run_digest(action, source, queryset, endpoint, total, concurrency, scope)
+                self.run_digest(
+                    action, source, queryset, endpoint, total, concurrency, scope, user=user
+                )
             return
         if options["dry_run"]:
             self.dry_run(action, source, queryset, endpoint, total, per_prompt, options["force"])
@@ -263,6 +278,7 @@ class Command(BaseCommand):
             concurrency=concurrency,
             per_prompt=per_prompt,
             force=options["force"],
+            user=user,
         )
 
     # -- what to run on ---------------------------------------------------------------
@@ -392,6 +408,34 @@ class Command(BaseCommand):
             queryset = queryset.filter(pk__in=pks)
         return queryset
 
+    def get_user(self, username: str | None) -> Any:
+        """The person ``--user`` names (``None`` without it)."""
+        if username is None:
+            return None
+        from django.contrib.auth import get_user_model
+
+        model = get_user_model()
+        user = model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()
+        if user is None:
+            raise CommandError(f"--user {username!r}: no such user; nothing was sent.")
+        return user
+
+    def reserve(self, user: Any, total: int) -> AIReservation | None:
+        """Reserve the run's records against ``user``'s daily limit, or say why not.
+
+        ``TOOLKIT_AI_MAX_RECORDS`` caps what a person selects in the admin; a batch run
+        is as large as its operator makes it, so only the daily limit applies here.
+        """
+        from toolkit.ai.limits import reserve
+        from toolkit.exceptions import AILimitExceeded
+
+        if user is None:
+            return None
+        try:
+            return reserve(user, total, per_run=False)
+        except AILimitExceeded as exc:
+            raise CommandError(f"{exc} Nothing was sent (--limit sends fewer).") from None
+
     def get_endpoint(self, model_admin: ModelAdmin[Any], name: str | None) -> EndpointConfig:
         """``--endpoint``, else the ModelAdmin's ``get_ai_endpoint()``, else "default"."""
         from toolkit.ai.endpoints import DEFAULT_ENDPOINT, get_endpoint
@@ -455,6 +499,7 @@ class Command(BaseCommand):
         concurrency: int,
         per_prompt: int,
         force: bool,
+        user: Any = None,
     ) -> None:
         """Send the records: one streaming run over the whole queryset.
 
@@ -484,12 +529,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         interrupted = False
         report: RunReport | None = None
+        reservation = self.reserve(user, total)
         try:
             with Client(endpoint, concurrency=concurrency) as client, interrupt:
                 report = run_action(
                     action,
                     source,
                     queryset,
+                    user=user,
+                    enforce_limits=False,  # reserved above
                     force=force,
                     endpoint=endpoint,
                     concurrency=concurrency,
@@ -506,6 +554,10 @@ class Command(BaseCommand):
             report = progress.last_report  # the run's own report, as far as it got
         finally:
             progress.close()
+            if reservation is not None:
+                from toolkit.ai.limits import release
+
+                release(reservation, answered=report.ok if report is not None else 0)
         self.report(action, Totals.of(report), total, time.monotonic() - started, interrupted)
 
     def report(
@@ -558,9 +610,12 @@ class Command(BaseCommand):
         total: int,
         concurrency: int,
         scope: dict[str, Any],
+        *,
+        user: Any = None,
     ) -> None:
         """One report over all the records (map-reduce), stored as a digest insight."""
         from toolkit.ai.client import Client
+        from toolkit.ai.limits import release
         from toolkit.ai.runner import run_digest
 
         label = queryset.model._meta.verbose_name_plural
@@ -569,16 +624,25 @@ class Command(BaseCommand):
             f"{endpoint.name!r} (model {endpoint.model})..."
         )
         started = time.monotonic()
-        with Client(endpoint, concurrency=concurrency) as client:
-            insight = run_digest(
-                action,
-                source,
-                queryset,
-                scope={"command": "ai_summarize", **scope},
-                endpoint=endpoint,
-                client=client,
-                concurrency=concurrency,
-            )
+        reservation = self.reserve(user, total)
+        answered = 0
+        try:
+            with Client(endpoint, concurrency=concurrency) as client:
+                insight = run_digest(
+                    action,
+                    source,
+                    queryset,
+                    user=user,
+                    enforce_limits=False,  # reserved above
+                    scope={"command": "ai_summarize", **scope},
+                    endpoint=endpoint,
+                    client=client,
+                    concurrency=concurrency,
+                )
+            answered = total if insight.is_ok else 0
+        finally:
+            if reservation is not None:
+                release(reservation, answered=answered)
         elapsed = time.monotonic() - started
         tokens = insight.tokens_in + insight.tokens_out
         if not insight.is_ok:

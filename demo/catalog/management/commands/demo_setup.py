@@ -55,6 +55,8 @@ class Command(BaseCommand):
                 "\nStarting the Procfile's processes (Ctrl-C stops them all):\n"
                 "  web     Django's development server on http://127.0.0.1:{port}/\n"
                 "  worker  db_worker: runs background jobs queued in the database\n"
+                "  resume  resume_jobs --every 30: queues again a job whose worker stopped"
+                " (its lease expired)\n"
                 "  llm     the local model (Gemma 3 270M) on http://127.0.0.1:{llm_port}/v1 for"
                 " the AI actions,\n          unless TOOLKIT_AI_BASE_URL names another"
                 " endpoint\n".format(
