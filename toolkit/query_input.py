@@ -2,9 +2,11 @@
 
 A changelist passes its query string to the ORM as filter values, search terms and
 orderings. Some values fail only when the query is sent, past every check an admin
-makes: PostgreSQL refuses text holding a NUL character (psycopg raises while sending),
-and a parameter of megabytes makes a pattern no database plans cheaply. Django answers
-both with a server error. :func:`drop_unusable_parameters` removes such parameters from
+makes: PostgreSQL refuses text holding a NUL character (psycopg raises while sending);
+a number beyond the column's integer range overflows SQLite's driver (Django guards
+``exact``, ``gt``, ``gte``, ``lt`` and ``lte`` on integer fields, not a foreign key nor
+``__in``); and a parameter of megabytes makes a pattern no database plans cheaply. Django
+answers each with a server error. :func:`drop_unusable_parameters` removes such parameters from
 the request before the changelist reads it, with a message naming each; every toolkit
 changelist (the ``admin_ext`` mixins, and the toolkit's own admins through
 :class:`QueryInputMixin`) calls it first.
@@ -15,6 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -28,17 +33,67 @@ MAX_PARAMETER_LENGTH = 10_000
 _DONE = "_toolkit_query_input_checked"
 
 
-def _problem(name: str, values: list[str]) -> str | None:
+#: Lookups on an integer field that Django itself keeps from overflowing.
+GUARDED_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
+
+
+def _problem(model: type[models.Model] | None, name: str, values: list[str]) -> str | None:
     if "\x00" in name or any("\x00" in value for value in values):
         return _("it holds a NUL character")
     if len(name) > MAX_PARAMETER_LENGTH or any(len(v) > MAX_PARAMETER_LENGTH for v in values):
         return _("it is longer than %(max)d characters") % {"max": MAX_PARAMETER_LENGTH}
+    if model is not None and _overflows(model, name, values):
+        return _("the number is out of range")
     return None
 
 
-def drop_unusable_parameters(request: HttpRequest) -> list[str]:
+def _integer_target(model: type[models.Model], name: str) -> tuple[Any, bool, str]:
+    """The field a lookup compares with (a relation's target), whether the path crossed
+    a relation, and the lookup (``exact`` when none is named)."""
+    opts: Any = model._meta
+    field: Any = None
+    related = False
+    parts = name.split(LOOKUP_SEP)
+    lookup = "exact"
+    for index, part in enumerate(parts):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            lookup = LOOKUP_SEP.join(parts[index:])
+            break
+        if field.is_relation and field.related_model is not None:
+            related = True
+            opts = field.related_model._meta
+            field = getattr(field, "target_field", None) or opts.pk
+    return field, related, lookup
+
+
+def _overflows(model: type[models.Model], name: str, values: list[str]) -> bool:
+    field, related, lookup = _integer_target(model, name)
+    internal_type = getattr(field, "get_internal_type", None)
+    if internal_type is None or (not related and lookup in GUARDED_LOOKUPS):
+        return False
+    try:
+        low, high = connection.ops.integer_field_range(internal_type())
+    except KeyError:
+        return False  # not an integer column
+    for value in values:
+        for item in value.split(","):
+            try:
+                number = int(item.strip())
+            except ValueError:
+                continue  # not a number: the filter's own validation answers it
+            if (low is not None and number < low) or (high is not None and number > high):
+                return True
+    return False
+
+
+def drop_unusable_parameters(
+    request: HttpRequest, model: type[models.Model] | None = None
+) -> list[str]:
     """Leave out of ``request.GET`` every parameter no database can take; warn about each.
 
+    With ``model``, filter parameters are also checked against its integer columns.
     Returns the names left out. Idempotent: a request is checked once, however many
     mixins ask.
     """
@@ -47,7 +102,7 @@ def drop_unusable_parameters(request: HttpRequest) -> list[str]:
     setattr(request, _DONE, True)
     dropped = []
     for name, values in request.GET.lists():
-        problem = _problem(name, values)
+        problem = _problem(model, name, values)
         if problem is None:
             continue
         dropped.append(name)
@@ -73,5 +128,5 @@ class QueryInputMixin:
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        drop_unusable_parameters(request)
+        drop_unusable_parameters(request, getattr(self, "model", None))
         return super().changelist_view(request, extra_context)  # type: ignore[misc]

@@ -438,7 +438,7 @@ class BulkActionsMixin(RowActionsMixin, _ModelAdminBase):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        drop_unusable_parameters(request)
+        drop_unusable_parameters(request, self.model)
         refused = self.refused_action(request)
         if refused:
             # Offered no action, Django ignores such a POST and shows the list; a

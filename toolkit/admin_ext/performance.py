@@ -755,7 +755,7 @@ class PerformanceMixin(_ModelAdminBase):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         mark_changelist_page(request)
-        drop_unusable_parameters(request)
+        drop_unusable_parameters(request, self.model)
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if not isinstance(context, dict):
