@@ -102,8 +102,7 @@ def child(rows: int, rounds: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from demo.catalog.models import Product, Review, StockMovement
-    from toolkit.admin_ext.actions import BulkActionsMixin
-    from toolkit.admin_ext.bulk_jobs import MassUpdateHandler
+    from toolkit.admin_ext.actions import BulkActionsMixin, MassUpdateHandler
     from toolkit.admin_ext.selection import Selection
     from toolkit.jobs.models import Job, JobStatus
     from toolkit.jobs.runner import run_job

@@ -271,8 +271,7 @@ def build_urlconf() -> types.ModuleType:
 
     from demo.catalog import admin as demo_admin
     from demo.catalog.models import Product
-    from toolkit.admin_ext.performance import PerformanceMixin
-    from toolkit.admin_ext.totals import TotalsMixin
+    from toolkit.admin_ext import PerformanceMixin, TotalsMixin
 
     demo = demo_admin.ProductAdmin
     options = {

@@ -4,6 +4,11 @@ One tree, so callers can catch as broadly or as narrowly as they need::
 
     ToolkitError
     ├── ToolkitConfigurationError  (also an ImproperlyConfigured)
+    ├── KeysetPaginationError      a changelist cannot be paged by cursor as asked
+    │   ├── UnsupportedOrdering    an ordering a cursor cannot follow (random, to-many)
+    │   │   └── UnknownOrderingField  the ordering names no field (an annotation?)
+    │   └── InvalidCursor          a cursor that is garbled, forged or for another ordering
+    ├── ImportFileError            an uploaded file cannot be imported at all (also a ValueError)
     ├── AILimitExceeded            an AI run would pass a budget limit (records, daily quota)
     └── AIError                    talking to an LLM endpoint failed (.endpoint, .attempts)
         ├── EndpointError          no usable HTTP answer (.status, .retryable)
@@ -115,3 +120,31 @@ class TruncatedResponse(ResponseFormatError):
 
 class ResponseTooLarge(ResponseFormatError):
     """The response body exceeded the client's size limit and was not read to the end."""
+
+
+# --- changelist: keyset pagination (toolkit.admin_ext.changelist) ------------------------
+
+
+class KeysetPaginationError(ToolkitError):
+    """Keyset pagination cannot page a changelist as asked. The changelist never shows
+    these: it falls back to numbered pages, or to the first page with a message."""
+
+
+class UnsupportedOrdering(KeysetPaginationError):
+    """The ordering cannot drive keyset pagination (random, or across a to-many join)."""
+
+
+class UnknownOrderingField(UnsupportedOrdering):
+    """The ordering names something that is not a field (an annotation, perhaps)."""
+
+
+class InvalidCursor(KeysetPaginationError):
+    """A cursor from the query string that is garbled, forged, or for another ordering."""
+
+
+# --- import/export (toolkit.admin_ext.importexport) -------------------------------------
+
+
+class ImportFileError(ToolkitError, ValueError):
+    """An uploaded file that cannot be imported at all (not UTF-8, empty, beyond the
+    import limits, not what its extension says); the message is for the person."""

@@ -15,9 +15,8 @@ from django.contrib import admin
 from django.urls import path
 
 from demo.catalog.models import Category, Product, Review, StockMovement, Supplier, Tag
-from toolkit.admin_ext.actions import BulkActionsMixin
+from toolkit.admin_ext.actions import BulkActionsMixin, row_action
 from toolkit.admin_ext.options import ToolkitModelAdmin
-from toolkit.admin_ext.row_actions import row_action
 
 site = admin.AdminSite(name="actions_admin")
 objperm_site = admin.AdminSite(name="objperm_admin")

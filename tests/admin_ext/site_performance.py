@@ -16,7 +16,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import path
 
 from demo.catalog.models import Category, Product
-from toolkit.admin_ext.performance import PerformanceMixin
+from toolkit.admin_ext import PerformanceMixin
 
 site = admin.AdminSite(name="perf_admin")
 keyset_site = admin.AdminSite(name="perf_keyset_admin")

@@ -15,7 +15,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from demo.catalog.models import Category, Product, Review
-from toolkit.admin_ext.performance import PerformanceMixin
+from toolkit.admin_ext import PerformanceMixin
 
 site = admin.AdminSite(name="rows_admin")
 links_site = admin.AdminSite(name="rows_links_admin")

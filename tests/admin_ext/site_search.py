@@ -15,7 +15,7 @@ from django.contrib import admin
 from django.urls import path
 
 from demo.catalog.models import Category, Product, Review, Supplier, Tag
-from toolkit.admin_ext.performance import PerformanceMixin
+from toolkit.admin_ext import PerformanceMixin
 from toolkit.admin_ext.search import SearchMixin
 
 site = admin.AdminSite(name="search_admin")

@@ -9,9 +9,9 @@ from django.contrib import admin
 from django.urls import path
 
 from demo.catalog.models import Category, Product, Review, StockMovement, Supplier
+from toolkit.admin_ext import TotalsMixin
 from toolkit.admin_ext.inlines import PaginatedTabularInline, ReadOnlyTabularInline
 from toolkit.admin_ext.saved_views import SavedViewsMixin
-from toolkit.admin_ext.totals import TotalsMixin
 
 site = admin.AdminSite(name="views_admin")
 

@@ -798,7 +798,7 @@ def test_select_across_with_toolkit_model_admin_search_and_filters(
 
 
 def test_a_job_stops_when_its_starter_loses_the_permission(catalog, django_user_model):
-    from toolkit.admin_ext.bulk_jobs import MassUpdateHandler
+    from toolkit.admin_ext.actions import MassUpdateHandler
     from toolkit.jobs.runner import run_job
     from toolkit.jobs.tasks import start_job
 

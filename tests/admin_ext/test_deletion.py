@@ -41,7 +41,7 @@ from tests.admin_ext.deletionapp.models import (
     Villa,
 )
 from toolkit.admin_ext.actions import BulkActionsMixin
-from toolkit.admin_ext.cascade import (
+from toolkit.admin_ext.actions.cascade import (
     MAX_CASCADE_DEPTH,
     cascade_fits,
     cascade_models,

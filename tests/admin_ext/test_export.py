@@ -372,3 +372,49 @@ def test_columns_of_plain_fields_read_values_not_instances(
         "Active",
         True,
     ] in fast
+
+
+# -- every option has its get_*(request) hook ----------------------------------------------
+
+
+def test_the_rows_per_round_trip_come_from_get_export_chunk_size(
+    client, superuser, catalog, direct, monkeypatch
+):
+    from tests.admin_ext.site_importexport import ProductAdmin
+
+    monkeypatch.setattr(ProductAdmin, "get_export_chunk_size", lambda self, r: 5, raising=False)
+    client.force_login(superuser)
+    pks = list(Product.objects.values_list("pk", flat=True)[:12])
+    response = export(client, "csv", pks)
+    parts = [part.decode().count("\r\n") for part in response.streaming_content]
+    assert parts == [1, 5, 5, 2]  # the header row, then parts of 5 rows
+
+
+def test_the_extra_permission_comes_from_get_export_permission(
+    client, viewer, catalog, monkeypatch
+):
+    from tests.admin_ext.site_importexport import ProductAdmin
+
+    monkeypatch.setattr(
+        ProductAdmin, "get_export_permission", lambda self, r: "export_product", raising=False
+    )
+    client.force_login(viewer)
+    page = client.get(reverse(CHANGELIST))
+    assert "export_as_csv" not in page.content.decode()
+    response = export(client, "csv", [Product.objects.first().pk])
+    assert not response.get("Content-Disposition")  # Django: "No action selected."
+
+
+def test_json_neutralisation_comes_from_get_export_neutralise_json(
+    client, superuser, hostile, monkeypatch
+):
+    from tests.admin_ext.site_importexport import ProductAdmin
+
+    monkeypatch.setattr(
+        ProductAdmin, "get_export_neutralise_json", lambda self, r: False, raising=False
+    )
+    client.force_login(superuser)
+    rows = json.loads(body(export(client, "json", [p.pk for p in hostile])))
+    assert sorted(r["Name"] for r in rows) == sorted(HOSTILE)
+    csv_names = [r[1] for r in csv_rows(export(client, "csv", [p.pk for p in hostile]))[1:]]
+    assert all(name.startswith("'") for name in csv_names)  # CSV always is

@@ -12,7 +12,7 @@ import pytest
 
 from toolkit.admin_ext.importexport import HAS_OPENPYXL, neutralise
 from toolkit.admin_ext.importexport.cells import FORMULA_SIGNS
-from toolkit.admin_ext.importexport.formats import CSVRows, stream_csv, stream_json, write_xlsx
+from toolkit.admin_ext.importexport.formats import CSVFormat, CSVRows, JSONFormat, XLSXFormat
 from toolkit.admin_ext.importexport.import_job import rejected_file
 from toolkit.admin_ext.importexport.importer import RowResult
 
@@ -66,7 +66,7 @@ def csv_cells(text):
 
 
 def test_csv_stores_every_cell_and_header_neutralised():
-    text = "".join(stream_csv(HOSTILE, [HOSTILE], batch=10))
+    text = "".join(CSVFormat(HOSTILE).write_stream([HOSTILE], batch_size=10))
     cells = csv_cells(text)
     assert len(cells) == 2 * len(HOSTILE)
     assert all(cell.startswith("'") for cell in cells)
@@ -77,7 +77,8 @@ def test_csv_of_a_negative_number_stays_a_number():
 
 
 def test_json_stores_every_value_and_key_neutralised():
-    rows = json.loads("".join(stream_json(["=key", "ok"], [[cell, -3] for cell in HOSTILE], 7)))
+    writer = JSONFormat(["=key", "ok"])
+    rows = json.loads("".join(writer.write_stream([[cell, -3] for cell in HOSTILE], batch_size=7)))
     assert len(rows) == len(HOSTILE)
     for row, cell in zip(rows, HOSTILE, strict=True):
         assert row == {"'=key": "'" + cell, "ok": -3}
@@ -88,7 +89,7 @@ def test_xlsx_stores_every_cell_neutralised_after_stripping_what_xml_cannot_hold
     from openpyxl import load_workbook
 
     out = io.BytesIO()
-    write_xlsx(HOSTILE, [HOSTILE, [-5, 2.5, None]], out)
+    XLSXFormat(HOSTILE).write_file([HOSTILE, [-5, 2.5, None]], out)
     workbook = load_workbook(io.BytesIO(out.getvalue()))
     cells = [cell for row in workbook.active.iter_rows() for cell in row]
     text = [cell for cell in cells if isinstance(cell.value, str)]

@@ -298,6 +298,43 @@ def test_large_import_runs_as_a_job(client, superuser, refs, django_capture_on_c
     assert stored_uploads() == []
 
 
+def test_a_json_job_gives_rejected_rows_as_json_whichever_batch_they_are_in(
+    client, superuser, refs, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The first batch rejects nothing, later ones do: the file is still one JSON list."""
+    from toolkit.admin_ext.importexport import ImportJobHandler
+
+    monkeypatch.setattr(ImportJobHandler, "chunk_size", 20)
+    client.force_login(superuser)
+    rows = [row(f"J-{i:03}") for i in range(55)]
+    rows[30]["price"] = rows[52]["price"] = "x"
+    response = upload(client, json.dumps(rows).encode(), "products.json")
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm(client, response, follow=False)
+    job = Job.objects.get()
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert (job.done, job.failed) == (53, 2)
+    assert job.result_file.name.endswith(".json")
+    with job.result_file.open("rb") as f:
+        rejected = json.loads(f.read())
+    assert [r["sku"] for r in rejected] == ["J-030", "J-052"]
+    assert all("price" in r["error"] for r in rejected)
+
+
+def test_the_preview_page_size_is_a_hook(client, superuser, refs, monkeypatch):
+    from tests.admin_ext.site_importexport import ProductAdmin
+
+    monkeypatch.setattr(
+        ProductAdmin, "get_import_preview_per_page", lambda self, request: 7, raising=False
+    )
+    client.force_login(superuser)
+    response = upload(client, csv_bytes([row(f"P-{i:03}") for i in range(30)]))
+    page = client.get(response["Location"] + "?p=2").content.decode()
+    assert "Page 2 of 5" in page
+    assert page.count("<td>P-") == 7 and "P-007" in page and "P-014" not in page
+
+
 @pytest.fixture
 def staff(django_user_model):
     def make(*codenames):

@@ -333,3 +333,11 @@ def test_the_rejected_rows_download_keeps_a_quoted_non_ascii_upload_name(client,
     parsed = email.message.Message()
     parsed["Content-Disposition"] = header
     assert parsed.get_filename() == 'prix "été"; x=1-rejected.csv'
+
+
+def test_a_file_that_cannot_be_imported_is_a_toolkit_error():
+    from toolkit.exceptions import ToolkitError
+
+    with pytest.raises(ToolkitError, match="is empty"):
+        inspect_upload(b"  \n", "products.csv")
+    assert issubclass(ImportFileError, ValueError)  # as it always was

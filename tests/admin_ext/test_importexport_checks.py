@@ -7,7 +7,14 @@ from django.contrib import admin
 
 from demo.catalog.models import Product, Supplier
 from demo.catalog.resources import ProductResource
-from toolkit.admin_ext.importexport import ExportMixin, ImportMixin, formats
+from toolkit.admin_ext.importexport import (
+    CSVFormat,
+    ExportMixin,
+    Format,
+    ImportMixin,
+    WholeFileFormat,
+    formats,
+)
 
 
 def ids(admin_class, model=Product):
@@ -26,6 +33,89 @@ def test_unknown_export_format_is_e070():
         export_formats = ["csv", "pdf"]
 
     assert ids(Bad) == ["toolkit.E070"]
+
+
+class TSV(Format):
+    name, label, extension, content_type = "tsv", "TSV", "tsv", "text/tab-separated-values"
+
+    def write_rows(self, rows, *, first):
+        return "".join("\t".join(row) + "\n" for row in rows)
+
+
+class NoWriter(Format):
+    name, label, extension, content_type = "raw", "Raw", "raw", "text/plain"
+
+
+class NoWholeFile(WholeFileFormat):
+    name, label, extension, content_type = "ods", "ODS", "ods", "application/x-ods"
+
+
+class Unnamed(TSV):
+    name = ""
+
+
+class BadName(TSV):
+    name = "tab separated"
+
+
+class OtherCSV(TSV):
+    name = "csv"
+
+
+def test_format_classes_and_names_may_be_mixed():
+    class Good(ExportMixin, admin.ModelAdmin):
+        export_formats = ["csv", TSV, CSVFormat]
+
+    assert ids(Good) == []
+
+
+@pytest.mark.parametrize(
+    "entry, says",
+    [
+        ("pdf", "'pdf' is not a format name"),
+        (NoWriter, "NoWriter does not define write_rows()"),
+        (NoWholeFile, "NoWholeFile does not define write_file()"),
+        (Unnamed, "Unnamed does not set name"),
+        (BadName, "must be lower-case letters, digits and underscores"),
+        (OtherCSV, "CSVFormat and OtherCSV are both named 'csv'"),
+        (TSV("x"), "is neither a format name nor a Format subclass"),
+        (object, "is neither a format name nor a Format subclass"),
+    ],
+)
+def test_an_entry_that_is_not_a_complete_format_is_e070(entry, says):
+    class Bad(ExportMixin, admin.ModelAdmin):
+        export_formats = ["csv", entry]
+
+    [error] = Bad(Product, admin.AdminSite(name="checks")).check()
+    assert error.id == "toolkit.E070" and says in error.msg
+
+
+def test_export_formats_given_as_one_string_is_e070():
+    class Bad(ExportMixin, admin.ModelAdmin):
+        export_formats = "csv"
+
+    assert ids(Bad) == ["toolkit.E070"]
+
+
+def test_a_format_this_site_cannot_write_is_w070_with_its_own_reason():
+    class NeedsLibrary(TSV):
+        name = "fancy"
+        unavailable_reason = "fancylib is not installed"
+        unavailable_hint = "pip install fancylib"
+
+        @classmethod
+        def is_available(cls):
+            return False
+
+    class Fancy(ExportMixin, admin.ModelAdmin):
+        export_formats = [NeedsLibrary]
+
+    [warning] = Fancy(Product, admin.AdminSite(name="checks")).check()
+    assert warning.id == "toolkit.W070"
+    assert warning.msg == (
+        "Fancy.export_formats lists 'fancy' but fancylib is not installed: no TSV export."
+    )
+    assert warning.hint == "pip install fancylib"
 
 
 def test_xlsx_without_openpyxl_is_w070(monkeypatch):
@@ -47,6 +137,15 @@ def test_bad_export_threshold_is_e071(value):
         export_background_threshold = value
 
     assert ids(Bad) == ["toolkit.E071"]
+
+
+@pytest.mark.parametrize("value", [0, -5, "2000", True])
+def test_bad_export_chunk_size_is_e071(value):
+    class Bad(ExportMixin, admin.ModelAdmin):
+        export_chunk_size = value
+
+    [error] = Bad(Product, admin.AdminSite(name="checks")).check()
+    assert error.id == "toolkit.E071" and "export_chunk_size" in error.msg
 
 
 def test_import_without_a_resource_is_off_and_passes():

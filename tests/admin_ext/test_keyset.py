@@ -19,7 +19,14 @@ from django.test.utils import CaptureQueriesContext
 
 from demo.catalog.models import Category, Product, Supplier
 from tests.admin_ext.site_performance import keyset_site
-from toolkit.admin_ext.pagination import CURSOR_VAR, Keyset, forget_estimates
+from toolkit.admin_ext.changelist import (
+    CURSOR_VAR,
+    InvalidCursor,
+    Keyset,
+    UnsupportedOrdering,
+    forget_estimates,
+)
+from toolkit.exceptions import ToolkitError
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_performance")
 
@@ -313,6 +320,19 @@ def test_signed_cursor_with_wrong_values_is_refused(root_client, products, value
     response = root_client.get(PRODUCTS, {CURSOR_VAR: token})
     assert response.status_code == 200
     assert len(warnings_of(response)) == 1
+
+
+def test_a_refused_cursor_is_a_toolkit_error():
+    keyset = Keyset(Product.objects.order_by("-created", "-id"))
+    with pytest.raises(InvalidCursor) as refused:
+        keyset.decode(forged(d="n", k="another ordering", v=[]))
+    assert isinstance(refused.value, ToolkitError)
+
+
+def test_an_ordering_keyset_cannot_page_is_a_toolkit_error():
+    with pytest.raises(UnsupportedOrdering) as unsupported:
+        Keyset(Product.objects.order_by("?"))
+    assert isinstance(unsupported.value, ToolkitError)
 
 
 # --- selection and actions --------------------------------------------------------------

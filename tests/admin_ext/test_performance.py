@@ -20,14 +20,10 @@ from django.test.utils import CaptureQueriesContext
 from demo.catalog.models import Category, Product, Supplier
 from tests.admin_ext.site_performance import keyset_site, site
 from tests.conftest import ON_POSTGRES
-from toolkit.admin_ext import pagination
-from toolkit.admin_ext.advice import performance_advice
-from toolkit.admin_ext.changelist_template import TOOLKIT_CHANGE_LIST
-from toolkit.admin_ext.pagination import EstimatedCountPaginator, count_rows, round_estimate
-from toolkit.admin_ext.performance import (
-    PerformanceMixin,
-    select_related_paths,
-)
+from toolkit.admin_ext import EstimatedCountPaginator, PerformanceMixin, count_rows
+from toolkit.admin_ext.changelist import TOOLKIT_CHANGE_LIST, pagination, select_related_paths
+from toolkit.admin_ext.changelist.advice import performance_advice
+from toolkit.admin_ext.changelist.pagination import round_estimate
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_performance")
 
@@ -179,6 +175,21 @@ def test_derived_select_related_adds_the_extra_paths(rf, superuser):
         "supplier",
         "category__parent",
     ]
+
+
+def test_extra_paths_may_depend_on_the_request(rf, superuser, viewer):
+    class PerRequest(PerformanceMixin, admin.ModelAdmin):
+        list_display = ["sku", "category"]
+
+        def get_list_select_related_extra(self, request):
+            return ["category__parent"] if request.user.is_superuser else []
+
+    model_admin = PerRequest(Product, admin.AdminSite())
+    request = rf.get(PRODUCTS)
+    request.user = superuser
+    assert model_admin.get_list_select_related(request) == ["category", "category__parent"]
+    request.user = viewer
+    assert model_admin.get_list_select_related(request) == ["category"]
 
 
 def test_explicit_list_select_related_is_kept(rf, superuser):
@@ -702,6 +713,6 @@ def test_changelist_rows_have_the_selection_checkbox(root_client, products):
 def test_a_filter_django_knows_matches_nothing_is_estimated_as_empty(products):
     """A number out of the column's range makes Django skip the query (EmptyResultSet);
     asking the planner about it raised, a server error found by the fuzz test."""
-    from toolkit.admin_ext.pagination import estimate_rows
+    from toolkit.admin_ext.changelist.pagination import estimate_rows
 
     assert estimate_rows(Product.objects.filter(stock=2**40, name__icontains="usb")) == 0

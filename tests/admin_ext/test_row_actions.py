@@ -17,7 +17,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 
 from demo.catalog.models import Product
 from tests.admin_ext.action_helpers import client_for, messages_of, staff
-from toolkit.admin_ext.row_actions import ActionLocation
+from toolkit.admin_ext.actions.offered import ActionLocation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.admin_ext.site_actions")]
 
@@ -424,7 +424,7 @@ def test_a_row_action_with_a_confirmation_page_confirms_on_the_same_url(
 
 
 def test_a_row_action_asking_for_an_unknown_permission_is_reported():
-    from toolkit.admin_ext.row_actions import row_action
+    from toolkit.admin_ext.actions import row_action
 
     @row_action(permissions=["publish"], description="Publish")
     def publish(self, request, obj):

@@ -1,6 +1,6 @@
 """The toolkit's changelist rows are Django's, cell for cell.
 
-``toolkit.admin_ext.rows`` draws the rows of a PerformanceMixin changelist without
+``toolkit.admin_ext.changelist.rows`` draws the rows of a PerformanceMixin changelist without
 asking Django to work each column out again for every row. What it draws must be
 exactly what Django's own ``results()`` draws, for every kind of ``list_display`` entry,
 on every Django version the suite runs on.
@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.templatetags.admin_list import results
+from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 
 from demo.catalog.models import Product, Review
 from tests.admin_ext.site_rows import editable_site, links_site, nolinks_site, site
-from toolkit.admin_ext import rows
+from toolkit.admin_ext.changelist import rows
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_rows")
 
@@ -134,6 +136,21 @@ def test_a_modeladmin_may_turn_the_renderer_off(superuser, catalog, monkeypatch)
 def test_an_unverified_django_version_gets_djangos_own_rows(superuser, catalog, monkeypatch):
     monkeypatch.setattr(rows, "_DJANGO", (9, 9))
     assert not rows.renders_fast(changelist(site, Product, superuser))
+
+
+def test_the_tag_draws_djangos_rows_for_a_changelist_without_performance_mixin(superuser, catalog):
+    request = RequestFactory().get("/")
+    request.user = superuser
+    stock_admin = admin.ModelAdmin(Product, site)
+    stock_admin.list_display = ["sku", "name", "category", "price", "is_active", "created"]
+    cl = stock_admin.get_changelist_instance(request)
+    cl.formset = None
+    assert not hasattr(cl, "toolkit_result_list_context")
+    context = Context({"cl": cl, "opts": cl.opts})
+    ours = Template("{% load toolkit_admin_list %}{% toolkit_result_list cl %}").render(context)
+    djangos = Template("{% load admin_list %}{% result_list cl %}").render(context)
+    assert "<tbody>" in ours
+    assert ours == djangos
 
 
 def test_the_page_is_the_same_with_either_renderer(client, superuser, odd_products, monkeypatch):

@@ -20,12 +20,12 @@ from tests.admin_ext.site_search import (
     fulltext_site,
 )
 from tests.conftest import ON_POSTGRES
+from toolkit.admin_ext.changelist import forget_estimates
 from toolkit.admin_ext.fulltext import (
     AddSearchVectorIndex,
     search_vector,
     search_vector_index,
 )
-from toolkit.admin_ext.pagination import forget_estimates
 from toolkit.admin_ext.search import SearchMixin
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_search")

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from demo.catalog.models import Category, Product, Supplier
 from tests.admin_ext import site_views
-from toolkit.admin_ext.totals import TotalsMixin
+from toolkit.admin_ext import TotalsMixin
 from toolkit.exceptions import ToolkitConfigurationError
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_views")

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.urls import reverse
 
-from toolkit.admin_ext.urls import PK_MARKER, pk_url_builder
+from toolkit.admin_ext.changelist.row_urls import PK_MARKER, pk_url_builder
 
 
 def change_url(pk):

@@ -96,7 +96,7 @@ def test_row_and_change_form_actions_run_from_their_buttons(page, superuser, tra
     the same actions, natively on Django 6.1 and as object-tools buttons on 5.2."""
     from django.contrib.admin.models import LogEntry
 
-    from toolkit.admin_ext.row_actions import ActionLocation
+    from toolkit.admin_ext.actions.offered import ActionLocation
 
     call_command("seed_catalog", products=30, seed=5, stdout=io.StringIO())
     obj = Product.objects.filter(status="active", is_active=True).order_by("pk").first()

@@ -15,9 +15,17 @@ Public names are listed in ``__all__``; anything else may change without notice.
 
 from __future__ import annotations
 
-# Importing registers the deploy-time performance advice (toolkit.W040, W041).
-from . import advice as advice
-from .actions import BulkActionsMixin, bulk_action, deletion_summary
+from .actions import (
+    BulkActionsMixin,
+    ObjectAction,
+    RowActionsMixin,
+    bulk_action,
+    deletion_summary,
+    row_action,
+)
+
+# Importing the changelist package registers its deploy-time advice (toolkit.W040, W041).
+from .changelist import EstimatedCountPaginator, PerformanceMixin, TotalsMixin, count_rows
 from .filters import (
     DateRangeFilter,
     FiltersMixin,
@@ -50,13 +58,9 @@ from .importexport import (
 )
 from .inlines import PaginatedTabularInline, ReadOnlyTabularInline
 from .options import ToolkitModelAdmin
-from .pagination import EstimatedCountPaginator, count_rows
-from .performance import PerformanceMixin
-from .row_actions import ObjectAction, RowActionsMixin, row_action
 from .saved_views import SavedViewsMixin
 from .search import SearchMixin
 from .selection import ChangelistJobHandler, Selection, SelectionError, start_changelist_job
-from .totals import TotalsMixin
 
 __all__ = [
     "FORMULA_PREFIXES",

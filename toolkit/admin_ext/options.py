@@ -18,12 +18,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from .actions import BulkActionsMixin
+from .changelist import PerformanceMixin, TotalsMixin
 from .filters import FiltersMixin
 from .importexport import ExportMixin
-from .performance import PerformanceMixin
 from .saved_views import SavedViewsMixin
 from .search import SearchMixin
-from .totals import TotalsMixin
 
 __all__ = ["ToolkitModelAdmin"]
 

@@ -52,8 +52,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from toolkit.admin_ext.changelist_template import use_toolkit_change_list
-from toolkit.admin_ext.pagination import CURSOR_VAR
+from toolkit.admin_ext.changelist import CURSOR_VAR, use_toolkit_change_list
 from toolkit.admin_ext.saved_views_menu import build_links, build_panel
 
 if TYPE_CHECKING:

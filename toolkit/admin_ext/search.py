@@ -39,8 +39,8 @@ from django.http import HttpRequest
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from .changelist import estimate_rows
 from .fulltext import DEFAULT_FULLTEXT_CONFIG, StoredSearchVector, search_vector
-from .pagination import estimate_rows
 from .search_fields import all_words, any_field, search_lookups
 from .search_limits import SearchLimits, has_nul, shown
 from .search_paths import PathError, closest, resolve_path

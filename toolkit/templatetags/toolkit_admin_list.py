@@ -1,12 +1,15 @@
 """``{% toolkit_result_list cl %}``: Django's ``{% result_list cl %}`` with the toolkit's
-row renderer (:mod:`toolkit.admin_ext.rows`).
+row renderer where the changelist has one.
 
 It renders the same ``change_list_results.html`` (an app's or a model's own first, as
-Django's tag does) from the same context; only the rows are made faster, where
-:func:`~toolkit.admin_ext.rows.renders_fast` allows.
+Django's tag does) from the same context. A changelist of
+:class:`~toolkit.admin_ext.PerformanceMixin` makes that context itself
+(``toolkit_result_list_context()``, whose rows are drawn faster by
+``toolkit.admin_ext.changelist.rows``); any other changelist gets Django's own.
 
 It lives in the core app, which every project installs, because the changelist mixins
-(which need no app of their own) render templates that load it.
+(which need no app of their own) render templates that load it. Asking the changelist,
+rather than importing the renderer, keeps the core app from importing the layer above it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.contrib.admin.templatetags.admin_list import result_list
 
 from toolkit.compat import inclusion_admin_node
 
@@ -33,7 +37,7 @@ def toolkit_result_list_tag(parser: Any, token: Any) -> Any:
 
 
 def _result_list(cl: Any) -> dict[str, Any]:
-    # Imported when a page renders: the core app does not import the layers above it.
-    from toolkit.admin_ext.rows import result_list
-
-    return result_list(cl)
+    context_of = getattr(cl, "toolkit_result_list_context", None)
+    if callable(context_of):
+        return dict(context_of())
+    return dict(result_list(cl))

@@ -7,8 +7,6 @@ click, shows that result instead of importing a second time.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from toolkit.admin_ext.changelist_template import use_toolkit_change_list
+from toolkit.admin_ext.changelist.template import use_toolkit_change_list
 from toolkit.admin_ext.links import job_url, reverse_if_routed
 
 from . import formats
@@ -33,22 +31,28 @@ from .confirmations import (
     release,
 )
 from .export_admin import ExportMixin
-from .formats import FORMATS, attach
-from .import_job import ImportJobHandler, delete_upload, read_batches, rejected_file, upload_storage
-from .import_options import ImportOptionsMixin
+from .formats import attach
+from .import_job import (
+    delete_upload,
+    import_batches,
+    read_batches,
+    rejected_file,
+    rejected_format,
+    start_import,
+    store_rejected,
+    upload_batches,
+    upload_storage,
+)
+from .import_session import SESSION_KEY, ImportUploadsMixin
 from .importer import BulkImporter, RowResult
 from .limits import ImportFileError
 from .logs import log_import
-from .uploads import IMPORT_FORMATS, inspect_upload
+from .uploads import IMPORT_FORMATS
 
 __all__ = ["SESSION_KEY", "ImportExportMixin", "ImportMixin"]
 
-SESSION_KEY = "toolkit_imports"
-#: Uploads a session remembers (the oldest are forgotten first).
-SESSION_UPLOADS = 20
 
-
-class ImportMixin(ImportOptionsMixin):
+class ImportMixin(ImportUploadsMixin):
     """ModelAdmin mixin: import a CSV, JSON or XLSX file through a django-import-export
     ``ModelResource``, with a preview of every row's errors before anything changes.
 
@@ -159,68 +163,6 @@ class ImportMixin(ImportOptionsMixin):
             status=400 if "error" in context else 200,
         )
 
-    def store_upload(self, request: HttpRequest, upload: Any, importer: BulkImporter) -> str:
-        """Check the uploaded file within this request's limits, store it and remember
-        it in the session; return its token."""
-        from django.core.files.base import ContentFile
-
-        limits = self.get_import_limits(request)
-        max_size = limits.max_upload_size
-        if upload.size is not None and upload.size > max_size:
-            raise ImportFileError(
-                f"The file is {upload.size:,} bytes; at most {max_size:,} can be imported at "
-                "once. Split it into smaller files."
-            )
-        data = upload.read(max_size + 1)
-        parsed = inspect_upload(data, upload.name or "", limits=limits)
-        importer.check_headers(parsed)
-        token = str(uuid.uuid4())
-        name = upload_storage().save(f"toolkit_imports/{token}.{parsed.format}", ContentFile(data))
-        uploads = request.session.get(SESSION_KEY, {})
-        while len(uploads) >= SESSION_UPLOADS:
-            uploads.pop(next(iter(uploads)))
-        uploads[token] = {
-            "file": name,
-            "filename": str(upload.name)[:200],
-            "format": parsed.format,
-            "delimiter": parsed.delimiter,
-            "headers": parsed.headers,
-            "rows": parsed.rows,
-            "model": self.model._meta.label_lower,
-            "user": str(request.user.pk),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
-        request.session[SESSION_KEY] = uploads
-        return token
-
-    def get_upload(self, request: HttpRequest, token: Any) -> dict[str, Any]:
-        """The upload ``token`` names, if this person's session made it for this model;
-        else 404 (another person's upload, a stale link)."""
-        upload = request.session.get(SESSION_KEY, {}).get(str(token))
-        if (
-            not upload
-            or upload.get("model") != self.model._meta.label_lower
-            or upload.get("user", str(request.user.pk)) != str(request.user.pk)
-        ):
-            raise Http404("No such import.")
-        if (
-            not upload.get("done")
-            and not is_claimed(str(token))  # its import runs (or ran) in another request
-            and not upload_storage().exists(upload["file"])
-        ):
-            raise Http404("This import has expired.")
-        return dict(upload)
-
-    def save_upload(self, request: HttpRequest, token: Any, upload: dict[str, Any]) -> None:
-        uploads = request.session.get(SESSION_KEY, {})
-        uploads[str(token)] = upload
-        request.session[SESSION_KEY] = uploads
-
-    def forget_upload(self, request: HttpRequest, token: Any) -> None:
-        uploads = request.session.get(SESSION_KEY, {})
-        uploads.pop(str(token), None)
-        request.session[SESSION_KEY] = uploads
-
     def import_preview_view(self, request: HttpRequest, token: Any) -> HttpResponse:
         """GET: a page of the dry run. POST: import it (CSRF-checked by the admin),
         once: a confirmation posted again leads to the result."""
@@ -236,7 +178,7 @@ class ImportMixin(ImportOptionsMixin):
         importer = BulkImporter(self.get_import_resource(request))
         if request.method == "POST" and "confirm" in request.POST:
             return self.import_confirm(request, token, upload, importer)
-        per_page = self.import_preview_per_page
+        per_page = self.get_import_preview_per_page(request)
         paginator = Paginator(range(upload["rows"]), per_page)
         page = paginator.get_page(request.GET.get("p"))
         start = (page.number - 1) * per_page
@@ -272,16 +214,9 @@ class ImportMixin(ImportOptionsMixin):
     def iter_results(
         self, request: HttpRequest, upload: dict[str, Any], importer: BulkImporter
     ) -> Iterator[list[RowResult]]:
-        size = self.get_import_batch_size(request)
-        for start in range(0, upload["rows"], size):
-            rows = read_batches(
-                upload["file"],
-                upload["format"],
-                upload["delimiter"],
-                start,
-                size,
-                upload["headers"],
-            )
+        """Every row of the upload, validated, a batch of ``get_import_batch_size()``
+        rows at a time."""
+        for rows in upload_batches(upload, self.get_import_batch_size(request)):
             yield importer.validate(rows)
 
     def dry_run_summary(
@@ -338,19 +273,8 @@ class ImportMixin(ImportOptionsMixin):
     def start_import_job(
         self, request: HttpRequest, token: Any, upload: dict[str, Any]
     ) -> HttpResponse:
-        from toolkit.jobs.tasks import start_job
-
-        job = start_job(
-            ImportJobHandler,
-            user=request.user,
-            model=self.model,
-            params={
-                **{k: upload[k] for k in ("file", "format", "delimiter", "headers", "rows")},
-                "site": self.admin_site.name,
-                "model": self.model._meta.label_lower,
-            },
-            description=f"Import of {upload['filename']}",
-        )
+        """Start the background import of a confirmed upload; redirect to its page."""
+        job = start_import(request.user, self, upload)
         page = job_url(job)
         self.save_upload(request, token, {**upload, "done": True, "job": job.pk, "job_url": page})
         self.message_user(
@@ -366,48 +290,20 @@ class ImportMixin(ImportOptionsMixin):
     ) -> dict[str, Any]:
         """Write the valid rows a batch at a time; store the rejected rows as a file.
         Returns what the result page shows."""
-        from django.core.files.base import ContentFile
-        from django.db import DatabaseError
-
-        created = updated = 0
-        rejected: list[RowResult] = []
-        for batch in self.iter_results(request, upload, importer):
-            try:
-                batch_created, batch_updated = importer.write(batch)
-            except DatabaseError as exc:
-                for result in batch:
-                    result.errors.setdefault("__all__", []).append(
-                        f"Its batch was not imported: the database refused it ({exc})."
-                    )
-                rejected.extend(batch)
-                continue
-            created += batch_created
-            updated += batch_updated
-            rejected.extend(r for r in batch if not r.is_valid)
-        log_import(request.user, self.model, created + updated, len(rejected))
-        rejected_name = ""
-        if rejected:
-            fmt = "json" if upload["format"] == "json" else "csv"
-            body = rejected_file(upload["headers"], rejected, fmt)
-            rejected_name = upload_storage().save(
-                f"toolkit_imports/{token}-rejected.{fmt}", ContentFile(body)
-            )
+        outcome = import_batches(importer, self.iter_results(request, upload, importer))
+        rejected = outcome.rejected
+        log_import(request.user, self.model, outcome.imported, len(rejected))
+        rejected_name = store_rejected(token, upload, rejected) if rejected else ""
         delete_upload(upload["file"])
         level = messages.WARNING if rejected else messages.SUCCESS
-        text = f"Imported {created + updated} rows ({created} new, {updated} updated)."
-        if rejected:
-            text += f" Rejected {len(rejected)} rows: " + ", ".join(
-                str(r.number) for r in rejected[:20]
-            )
-            text += "…" if len(rejected) > 20 else "."
-        self.message_user(request, text, level)
+        self.message_user(request, outcome.message(), level)
         return {
-            "created": created,
-            "updated": updated,
+            "created": outcome.created,
+            "updated": outcome.updated,
             "rejected_count": len(rejected),
             "rejected": [
                 {"number": r.number, "error_text": r.error_text}
-                for r in rejected[: self.import_preview_per_page]
+                for r in rejected[: self.get_import_preview_per_page(request)]
             ],
             "rejected_file": rejected_name,
         }
@@ -443,7 +339,7 @@ class ImportMixin(ImportOptionsMixin):
             raise PermissionDenied
         upload = self.get_upload(request, token)
         stem = upload["filename"].rsplit(".", 1)[0]
-        fmt = "json" if upload["format"] == "json" else "csv"
+        fmt = rejected_format(upload["format"])
         if upload.get("done"):
             if not upload.get("rejected_file"):
                 raise Http404("No row of this import was rejected.")
@@ -457,9 +353,9 @@ class ImportMixin(ImportOptionsMixin):
                 for r in batch
                 if not r.is_valid
             ]
-            data = rejected_file(upload["headers"], rejected, fmt)
-        response = HttpResponse(data, content_type=FORMATS[fmt].content_type)
-        attach(response, f"{stem}-rejected.{fmt}")
+            data = rejected_file(upload["headers"], rejected, upload["format"])
+        response = HttpResponse(data, content_type=fmt.content_type)
+        attach(response, f"{stem}-rejected.{fmt.extension}")
         return response
 
 

@@ -1,33 +1,48 @@
-"""The stored upload between preview and confirmation, the background import, and
-the rejected-rows file (the rows that cannot be imported, with an ``error`` column)."""
+"""Running a confirmed import: the stored upload read a batch at a time, its rows
+written here (:func:`import_batches`) or by a background job (:class:`ImportJobHandler`),
+and the rejected-rows file (the rows that cannot be imported, with an ``error`` column,
+in the upload's format: JSON for JSON, CSV otherwise)."""
 
 from __future__ import annotations
 
 import csv
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 
 from toolkit.jobs import ChunkResult, JobHandler, register
 
-from .formats import CSVRows, json_object
+from .formats import CSVFormat, Format, JSONFormat
 from .importer import BulkImporter, RowResult
 from .logs import log_import
 from .uploads import open_rows
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
     from toolkit.jobs.models import Job
 
 __all__ = [
     "ImportJobHandler",
+    "ImportOutcome",
     "delete_upload",
+    "import_batches",
     "read_batches",
     "read_csv_batch",
     "rejected_file",
+    "rejected_format",
+    "start_import",
+    "store_rejected",
+    "upload_batches",
     "upload_storage",
 ]
+
+#: What a background import keeps of the upload's session record.
+JOB_PARAMS = ("file", "format", "delimiter", "headers", "rows")
 
 logger = logging.getLogger("toolkit.admin_ext.importexport")
 
@@ -63,6 +78,14 @@ def read_batches(
             ]
         finally:
             rows.close()  # before the file closes: the reader lets go of it
+
+
+def upload_batches(upload: dict[str, Any], size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Every row of a stored upload (its session record), ``size`` rows at a time."""
+    for start in range(0, upload["rows"], size):
+        yield read_batches(
+            upload["file"], upload["format"], upload["delimiter"], start, size, upload["headers"]
+        )
 
 
 class _Lines:
@@ -166,22 +189,24 @@ class ImportJobHandler(JobHandler):
         results = importer.validate(objects)
         created, updated = importer.write(results)
         rejected = [r for r in results if not r.is_valid]
-        output = rejected_output(
-            job.params["headers"], rejected, job.params["format"], job.chunks == 0
+        # "first": no rejected row was written before these (JSON separates them).
+        output = self.rejected_writer(job).write_part(
+            rejected_rows(job.params["headers"], rejected), first=not job.failed
         )
         return ChunkResult(done=created + updated, failed=len(rejected), output=output)
 
+    def rejected_writer(self, job: Job) -> Format:
+        """The writer of the job's file of rejected rows."""
+        return rejected_format(job.params["format"])([*job.params["headers"], "error"])
+
     def get_result_header(self, job: Job) -> bytes | str:
-        if job.params["format"] == "json":
-            return "["
-        return CSVRows().render([[*job.params["headers"], "error"]])
+        return self.rejected_writer(job).start()
 
     def get_result_footer(self, job: Job) -> bytes | str:
-        return "\n]\n" if job.params["format"] == "json" else ""
+        return self.rejected_writer(job).finish()
 
     def get_result_filename(self, job: Job) -> str:
-        ext = "json" if job.params["format"] == "json" else "csv"
-        return f"rejected-rows-{job.pk}.{ext}"
+        return f"rejected-rows-{job.pk}.{rejected_format(job.params['format']).extension}"
 
     def on_finish(self, job: Job) -> None:
         log_import(job.started_by, job.target_model, job.done, job.failed, job=job)
@@ -219,20 +244,90 @@ def rejected_rows(headers: Sequence[str], rejected: Iterable[RowResult]) -> Iter
         yield [result.values.get(h, "") for h in headers] + [result.error_text]
 
 
-def rejected_output(
-    headers: Sequence[str], rejected: Sequence[RowResult], fmt: str, first: bool
-) -> str:
-    rows = list(rejected_rows(headers, rejected))
-    if fmt == "json":
-        columns = [*headers, "error"]
-        return "".join(
-            ("\n" if first and i == 0 else ",\n") + json_object(columns, row)
-            for i, row in enumerate(rows)
-        )
-    return CSVRows().render(rows)
+def rejected_format(upload_format: str) -> type[Format]:
+    """The format rejected rows are given back in: the upload's, CSV for a workbook
+    (a person fixes them in a spreadsheet and uploads the file again)."""
+    return JSONFormat if upload_format == "json" else CSVFormat
 
 
 def rejected_file(headers: Sequence[str], rejected: Sequence[RowResult], fmt: str) -> str:
-    if fmt == "json":
-        return "[" + rejected_output(headers, rejected, "json", True) + "\n]\n"
-    return CSVRows().render([[*headers, "error"]]) + rejected_output(headers, rejected, "csv", True)
+    """The whole rejected-rows file of an upload in format ``fmt``."""
+    writer = rejected_format(fmt)([*headers, "error"])
+    return "".join(
+        part.decode() if isinstance(part, bytes) else part
+        for part in writer.write_stream(rejected_rows(headers, rejected))
+    )
+
+
+def store_rejected(token: Any, upload: dict[str, Any], rejected: Sequence[RowResult]) -> str:
+    """Keep the rejected rows of upload ``token`` as a file to download; its name."""
+    from django.core.files.base import ContentFile
+
+    extension = rejected_format(upload["format"]).extension
+    body = rejected_file(upload["headers"], rejected, upload["format"])
+    name: str = upload_storage().save(
+        f"toolkit_imports/{token}-rejected.{extension}", ContentFile(body.encode())
+    )
+    return name
+
+
+@dataclass
+class ImportOutcome:
+    """What importing an upload did: rows created and updated, and those rejected."""
+
+    created: int = 0
+    updated: int = 0
+    rejected: list[RowResult] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+    def message(self) -> str:
+        """The sentence the person reads after the import."""
+        text = f"Imported {self.imported} rows ({self.created} new, {self.updated} updated)."
+        if self.rejected:
+            text += f" Rejected {len(self.rejected)} rows: " + ", ".join(
+                str(r.number) for r in self.rejected[:20]
+            )
+            text += "…" if len(self.rejected) > 20 else "."
+        return text
+
+
+def import_batches(importer: BulkImporter, batches: Iterable[list[RowResult]]) -> ImportOutcome:
+    """Write validated batches, each whole or not at all: a batch the database refuses
+    is rejected whole, each of its rows saying why."""
+    outcome = ImportOutcome()
+    for batch in batches:
+        try:
+            created, updated = importer.write(batch)
+        except DatabaseError as exc:
+            for result in batch:
+                result.errors.setdefault("__all__", []).append(
+                    f"Its batch was not imported: the database refused it ({exc})."
+                )
+            outcome.rejected.extend(batch)
+            continue
+        outcome.created += created
+        outcome.updated += updated
+        outcome.rejected.extend(r for r in batch if not r.is_valid)
+    return outcome
+
+
+def start_import(
+    user: AbstractBaseUser | AnonymousUser, model_admin: Any, upload: dict[str, Any]
+) -> Job:
+    """Start the background import of a confirmed upload (its session record)."""
+    from toolkit.jobs.tasks import start_job
+
+    return start_job(
+        ImportJobHandler,
+        user=user,
+        model=model_admin.model,
+        params={
+            **{key: upload[key] for key in JOB_PARAMS},
+            "site": model_admin.admin_site.name,
+            "model": model_admin.model._meta.label_lower,
+        },
+        description=f"Import of {upload['filename']}",
+    )

@@ -1,16 +1,17 @@
-"""The options of ``ImportMixin``: its resource, its limits, who may import, and the
-system checks of those options (toolkit.E072 to E074)."""
+"""The options of ``ImportMixin``: its resource, its limits, who may import; each a
+class attribute with a request-aware ``get_*()`` hook, checked by
+:class:`~.checks.ImportChecks` (toolkit.E072 to E074)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.core import checks
 from django.core.checks import CheckMessage
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from import_export.resources import Resource
 
+from toolkit.exceptions import ToolkitConfigurationError
+
+from .checks import ImportChecks
 from .limits import ImportLimits
 
 if TYPE_CHECKING:
@@ -21,20 +22,6 @@ else:
     _ModelAdminBase = object
 
 __all__ = ["ImportOptionsMixin"]
-
-#: Options that must be positive whole numbers (toolkit.E074).
-SIZE_OPTIONS = (
-    "import_max_upload_size",
-    "import_max_rows",
-    "import_max_columns",
-    "import_max_cell_length",
-    "import_max_decompressed_size",
-    "import_max_compression_ratio",
-    "import_max_json_depth",
-    "import_background_threshold",
-    "import_batch_size",
-    "import_preview_per_page",
-)
 
 
 class ImportOptionsMixin(_ModelAdminBase):
@@ -78,48 +65,7 @@ class ImportOptionsMixin(_ModelAdminBase):
     import_preview_per_page: ClassVar[int] = 100
 
     def check(self, **kwargs: Any) -> list[CheckMessage]:
-        errors = list(super().check(**kwargs))
-        name = type(self).__name__
-        resource_class = self.import_resource_class
-        if resource_class is None:
-            pass  # import is off (or get_import_resource() is overridden)
-        elif not (
-            isinstance(resource_class, type)
-            and issubclass(resource_class, Resource)
-            and getattr(resource_class._meta, "model", None) is not None
-        ):
-            errors.append(
-                checks.Error(
-                    f"{name}.import_resource_class must be a django-import-export "
-                    f"ModelResource, not {resource_class!r}.",
-                    hint="Set it to a ModelResource of this admin's model "
-                    "(see demo/catalog/resources.py).",
-                    obj=type(self),
-                    id="toolkit.E072",
-                )
-            )
-        elif resource_class._meta.model is not self.model:
-            errors.append(
-                checks.Error(
-                    f"{name}.import_resource_class imports {resource_class._meta.model.__name__}, "
-                    f"not {self.model.__name__}.",
-                    hint="Give this admin a resource of its own model.",
-                    obj=type(self),
-                    id="toolkit.E073",
-                )
-            )
-        for attr in SIZE_OPTIONS:
-            value = getattr(self, attr)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                errors.append(
-                    checks.Error(
-                        f"{name}.{attr} must be a positive whole number, not {value!r}.",
-                        hint="See ImportMixin's documentation for its meaning.",
-                        obj=type(self),
-                        id="toolkit.E074",
-                    )
-                )
-        return errors
+        return [*super().check(**kwargs), *ImportChecks().check(self)]
 
     # -- hooks --------------------------------------------------------------------
 
@@ -147,7 +93,9 @@ class ImportOptionsMixin(_ModelAdminBase):
     def get_import_resource(self, request: HttpRequest) -> Any:
         """The resource instance that reads rows; ``import_resource_class()`` by default."""
         if self.import_resource_class is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs an import_resource_class.")
+            raise ToolkitConfigurationError(
+                f"{type(self).__name__} needs an import_resource_class."
+            )
         return self.import_resource_class()
 
     def get_import_max_upload_size(self, request: HttpRequest) -> int:
@@ -189,3 +137,7 @@ class ImportOptionsMixin(_ModelAdminBase):
 
     def get_import_batch_size(self, request: HttpRequest) -> int:
         return self.import_batch_size
+
+    def get_import_preview_per_page(self, request: HttpRequest) -> int:
+        """Rows per page of the preview (and rejected rows listed on the result page)."""
+        return self.import_preview_per_page

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toolkit.exceptions import ImportFileError
+
 __all__ = ["ImportFileError", "ImportLimits"]
-
-
-class ImportFileError(ValueError):
-    """An uploaded file that cannot be imported at all; the message is for the person."""
 
 
 @dataclass(frozen=True)

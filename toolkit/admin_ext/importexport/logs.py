@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from toolkit.admin_ext.bulk_jobs import log_summary
-
-from .formats import FORMATS
+from toolkit.admin_ext.actions.log import log_summary
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -39,11 +37,12 @@ def log_export(
     user: AbstractBaseUser | AnonymousUser | None,
     model: type[models.Model] | None,
     count: int,
-    fmt: str,
+    label: str,
     *,
     job: Job | None = None,
 ) -> None:
-    """Leave one admin LogEntry saying who exported how many rows in which format."""
+    """Leave one admin LogEntry saying who exported how many rows in which format
+    (``label``: the format's, "CSV")."""
     from django.contrib.admin.models import CHANGE
 
     if model is None:
@@ -53,7 +52,7 @@ def log_export(
         user,
         model,
         action_flag=CHANGE,
-        message=f"Exported {count} {noun} as {FORMATS[fmt].label}",
+        message=f"Exported {count} {noun} as {label}",
         object_repr=f"Export of {count} {noun}",
         job=job,
     )

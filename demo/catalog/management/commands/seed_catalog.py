@@ -1,7 +1,8 @@
 """``manage.py seed_catalog --products N``: fill the catalog with realistic, reproducible data.
 
-The generator lives in :mod:`demo.catalog.seeding`; this command checks the arguments,
-guards a non-empty catalog, and reports progress and totals.
+The generator lives in :mod:`demo.catalog.seeding` (its words in ``demo/catalog/data/``);
+this command checks the arguments, guards a non-empty catalog, and reports progress and
+totals.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
-from toolkit.admin_ext.cascade import DeletionSummary, cascade_models
+from toolkit.admin_ext.actions.cascade import DeletionSummary, cascade_models
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -28,16 +28,24 @@ __all__ = [
 ]
 
 
-def object_permissions_matter(modeladmin: ModelAdmin[Any], permission: str) -> bool:
+def object_permissions_matter(
+    modeladmin: ModelAdmin[Any], permission: str, request: HttpRequest | None = None
+) -> bool:
     """Whether ``has_<permission>_permission(request, obj)`` may depend on ``obj``.
 
     Django's own methods ignore ``obj``; checking them per row would load every row of a
     million-row selection for nothing. A ModelAdmin that overrides the method (or sets
-    ``bulk_object_permissions = True``) gets a check per row.
+    ``bulk_object_permissions = True``, or answers ``True`` from
+    ``get_bulk_object_permissions(request)`` when ``request`` is given) gets a check per
+    row.
     """
     from django.contrib.admin import ModelAdmin
 
-    declared = getattr(modeladmin, "bulk_object_permissions", None)
+    hook = getattr(modeladmin, "get_bulk_object_permissions", None)
+    if request is not None and hook is not None:
+        declared = hook(request)
+    else:
+        declared = getattr(modeladmin, "bulk_object_permissions", None)
     if declared is not None:
         return bool(declared)
     name = f"has_{permission}_permission"
@@ -62,7 +70,9 @@ def cascade_perms_needed(
     return needed
 
 
-def cascade_rules_per_object(modeladmin: ModelAdmin[Any]) -> bool:
+def cascade_rules_per_object(
+    modeladmin: ModelAdmin[Any], request: HttpRequest | None = None
+) -> bool:
     """Whether deleting this admin's rows must ask ``get_deleted_objects()`` about the
     rows themselves: the ModelAdmin overrides it, or a ModelAdmin (on the same site) of a
     model the cascade may reach decides ``has_delete_permission(request, obj)`` per row.
@@ -76,7 +86,7 @@ def cascade_rules_per_object(modeladmin: ModelAdmin[Any]) -> bool:
     site = modeladmin.admin_site
     return any(
         site.is_registered(model)
-        and object_permissions_matter(site.get_model_admin(model), "delete")
+        and object_permissions_matter(site.get_model_admin(model), "delete", request)
         for model in cascade_models(modeladmin.model) - {modeladmin.model}
     )
 
@@ -95,7 +105,7 @@ def deletable_rows(
     model = queryset.model
     objects = model._base_manager.filter(pk__in=queryset.values("pk")).order_by("pk")
     refused = 0
-    if object_permissions_matter(modeladmin, "delete"):
+    if object_permissions_matter(modeladmin, "delete", request):
         allowed = []
         for obj in objects:
             if modeladmin.has_delete_permission(request, obj):
@@ -103,7 +113,7 @@ def deletable_rows(
             else:
                 refused += 1
         objects = model._base_manager.filter(pk__in=allowed).order_by("pk")
-    if not cascade_rules_per_object(modeladmin):
+    if not cascade_rules_per_object(modeladmin, request):
         return objects, refused
     _, _, perms_needed, protected = modeladmin.get_deleted_objects(objects, request)
     if not perms_needed and not protected:

@@ -22,9 +22,10 @@ from django.utils import formats
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from toolkit.admin_ext.changelist_template import use_toolkit_change_list
-from toolkit.admin_ext.rows import result_list
 from toolkit.exceptions import ToolkitConfigurationError
+
+from .rows import result_list
+from .template import use_toolkit_change_list
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -180,7 +181,7 @@ class ChangeListTotals:
     @cached_property
     def result_list(self) -> dict[str, Any]:
         """The context Django's ``{% result_list %}`` tag would render (with the
-        toolkit's rows, :mod:`toolkit.admin_ext.rows`), for a table that also carries
+        toolkit's rows, :mod:`.rows`), for a table that also carries
         the totals row."""
         return result_list(self.cl)
 

@@ -23,7 +23,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 
-from .pagination import UnknownOrderingField, UnsupportedOrdering, ordering_terms
+from .ordering import UnknownOrderingField, UnsupportedOrdering, ordering_terms
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
