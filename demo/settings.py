@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "toolkit",
     "toolkit.admin_ext",
     "toolkit.jobs",
+    "toolkit.ai",
     "demo.catalog",
 ]
 

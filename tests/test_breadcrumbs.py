@@ -108,10 +108,10 @@ def test_the_proposals_and_digest_pages(catalog, superuser):
         text="All fine.",
         record_count=3,
     )
-    page = client.get(f"/admin/toolkit/insight/{digest.pk}/digest/")
+    page = client.get(f"/admin/toolkit_ai/insight/{digest.pk}/digest/")
     assert page.status_code == 200
     html = crumbs(page.content.decode())
-    assert '<a href="/admin/toolkit/insight/">AI insights</a>' in html and "AI digest" in html
+    assert '<a href="/admin/toolkit_ai/insight/">AI insights</a>' in html and "AI digest" in html
 
 
 @pytest.mark.django_db

@@ -128,3 +128,16 @@ def test_without_the_toolkit_installed_its_checks_say_nothing(settings, db):
         "django.contrib.messages",
     ]
     assert not [m.id for m in checks.run_checks() if (m.id or "").startswith("toolkit.")]
+
+
+def test_a_parts_settings_are_known_while_its_app_is_installed(settings):
+    """Parts list their settings on their AppConfig (``toolkit_settings``): the core
+    names no part, and a part's settings are unknown (W001) once it is uninstalled."""
+    settings.TOOLKIT_AI_JOB_CHUNK_SIZE = 3
+    assert "TOOLKIT_AI_JOB_CHUNK_SIZE" in toolkit_checks.known_setting_names()
+    assert toolkit_checks.check_settings() == []
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "toolkit.ai"]
+    assert "TOOLKIT_AI_JOB_CHUNK_SIZE" not in toolkit_checks.known_setting_names()
+    messages = toolkit_checks.check_settings()
+    assert set(ids(messages)) == {"toolkit.W001"}
+    assert any(m.msg.startswith("TOOLKIT_AI_JOB_CHUNK_SIZE ") for m in messages)

@@ -17,3 +17,14 @@ def test_values_are_read_at_access_time():
         assert conf.CHUNK_SIZE == 17
         assert conf.ESTIMATED_COUNT_THRESHOLD is None
     assert conf.CHUNK_SIZE == DEFAULTS["CHUNK_SIZE"]
+
+
+def test_each_part_reads_its_own_settings_through_its_own_object():
+    from toolkit.ai.conf import DEFAULTS as AI_DEFAULTS
+    from toolkit.ai.conf import conf as ai_conf
+
+    assert not set(AI_DEFAULTS) & set(DEFAULTS)
+    assert ai_conf.AI_MAX_RECORDS == AI_DEFAULTS["AI_MAX_RECORDS"]
+    with override_settings(TOOLKIT_AI_MAX_RECORDS=7, TOOLKIT_CHUNK_SIZE=3):
+        assert (ai_conf.AI_MAX_RECORDS, conf.CHUNK_SIZE) == (7, 3)
+        assert ai_conf.raw("AI_MAX_RECORDS") == 7

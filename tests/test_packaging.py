@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,10 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
+    # Built from a copy of what the package is made of: pip builds a local directory in
+    # place, and setuptools' build/ keeps modules deleted from the tree since the last
+    # build, which the wheel would then ship.
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "toolkit", source / "toolkit", ignore=shutil.ignore_patterns("__pycache__")
+    )
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(out), str(ROOT)],
+         "-w", str(out), str(source)],
         check=True,
         capture_output=True,
     )  # fmt: skip
@@ -39,9 +49,19 @@ def test_wheel_ships_every_template_static_file_and_migration(wheel):
     assert "toolkit/py.typed" in expected
     assert expected <= names, sorted(expected - names)
     assert not any(n.startswith(("demo/", "tests/", "bench/")) for n in names)
+    shipped = {n for n in names if n.startswith("toolkit/") and n.endswith(".py")}
+    in_tree = {str(p.relative_to(ROOT)).replace(os.sep, "/") for p in source.rglob("*.py")}
+    assert shipped == in_tree, sorted(shipped ^ in_tree)
 
 
-def test_installed_package_works_in_a_project_that_is_not_the_demo(wheel, tmp_path):
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param([], id="core-only"),
+        pytest.param(["toolkit.ai"], id="with-ai"),
+    ],
+)
+def test_installed_package_works_in_a_project_that_is_not_the_demo(wheel, tmp_path, parts):
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
@@ -58,7 +78,7 @@ def test_installed_package_works_in_a_project_that_is_not_the_demo(wheel, tmp_pa
             INSTALLED_APPS = [
                 "django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes",
                 "django.contrib.sessions", "django.contrib.messages",
-                "toolkit",
+                "toolkit", *__PARTS__,
             ]
             DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
             ROOT_URLCONF = "shop_urls"
@@ -73,7 +93,7 @@ def test_installed_package_works_in_a_project_that_is_not_the_demo(wheel, tmp_pa
                 "django.contrib.messages.middleware.MessageMiddleware",
             ]
             """
-        )
+        ).replace("__PARTS__", repr(parts))
     )
     (project / "shop_urls.py").write_text(
         "from django.contrib import admin\nfrom django.urls import path\n"
@@ -85,6 +105,12 @@ def test_installed_package_works_in_a_project_that_is_not_the_demo(wheel, tmp_pa
         "call_command('check'); call_command('migrate', verbosity=0); "
         "print('TOOLKIT_AT', toolkit.__file__)"
     )
+    if parts:
+        # The AI app's models took over the core's tables, and its admin is registered.
+        script += (
+            "; from django.contrib import admin; from toolkit.ai.models import Insight; "
+            "print('INSIGHTS', Insight.objects.count(), admin.site.is_registered(Insight))"
+        )
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(PYTHONPATH=f"{site}{os.pathsep}{project}", DJANGO_SETTINGS_MODULE="shop_settings")
     result = subprocess.run(
@@ -93,3 +119,5 @@ def test_installed_package_works_in_a_project_that_is_not_the_demo(wheel, tmp_pa
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
     assert f"TOOLKIT_AT {site}" in result.stdout
+    if parts:
+        assert "INSIGHTS 0 True" in result.stdout

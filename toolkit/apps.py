@@ -11,11 +11,4 @@ class ToolkitConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing registers the checks; nothing else runs at start-up.
-        from django.apps import apps
-
         from toolkit import checks  # noqa: F401
-
-        # The AI job handler registers itself on import. It lives in this app, so the
-        # job layer's autodiscovery of `jobs` modules would find toolkit.jobs instead.
-        if apps.is_installed("toolkit.jobs"):
-            import toolkit.ai.handlers  # noqa: F401

@@ -1,4 +1,4 @@
-"""The toolkit's settings, read lazily through one object.
+"""The toolkit's settings, read lazily through one object per part.
 
 Every setting is read on attribute access (never at import time), so
 ``override_settings`` works in tests and a site can change values per environment.
@@ -10,77 +10,54 @@ Usage::
 
     from toolkit.conf import conf
     conf.CHUNK_SIZE
+
+A part with settings of its own (as ``toolkit.ai`` has) reads them through a
+:class:`SettingsSection` of its own and lists their names on its ``AppConfig`` as
+``toolkit_settings``, so that the core's check ``toolkit.W001`` knows them while the part
+is installed: the core imports no part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 
-#: Default value of each setting, by its name without the ``TOOLKIT_`` prefix.
+#: Default value of each setting of the core, by its name without the ``TOOLKIT_`` prefix.
 DEFAULTS: dict[str, Any] = {
     # Rows handled per chunk (one transaction, one progress update) by bulk operations.
     "CHUNK_SIZE": 1000,
     # Above this many rows (by the database's own estimate), changelists may show an
     # estimated count instead of running COUNT(*). None turns estimates off.
     "ESTIMATED_COUNT_THRESHOLD": 100_000,
-    # Named LLM endpoints, like DATABASES: {"default": {"BASE_URL": ..., "MODEL": ...}}.
-    # Empty means no endpoint is configured; toolkit.ai.endpoints parses each entry.
-    "AI": {},
-    # -- AI actions (toolkit.ai) --------------------------------------------------------
-    # Admin AI actions on more records than this run as a background job; 0 sends every
-    # run to a job (right for a slow local model: no request then waits on it).
-    "AI_BACKGROUND_THRESHOLD": 10,
-    # Most records one AI action run for a person may send (admin action or job); more is
-    # refused with a message, never silently cut.
-    "AI_MAX_RECORDS": 1000,
-    # Most characters of one prompt (system and user messages together); a record whose
-    # prompt is longer fails with a message instead of being truncated.
-    "AI_MAX_INPUT_CHARS": 12_000,
-    # Each field value (and each related row's text field) is cut to this many characters.
-    "AI_VALUE_MAX_CHARS": 1000,
-    # Records one person may send per day (UTC), all actions together; None: no limit.
-    "AI_DAILY_RECORD_LIMIT": None,
-    # Keep the text of each prompt on its insight (for debugging); by default only its hash.
-    "AI_STORE_PROMPTS": False,
-    # Records per chunk of an AI background job: one cancel check and progress update.
-    "AI_JOB_CHUNK_SIZE": 5,
-}
-
-#: Keys of one ``TOOLKIT_AI`` endpoint that a site must set.
-AI_REQUIRED_KEYS = ("BASE_URL", "MODEL")
-
-#: Defaults of the optional keys of one ``TOOLKIT_AI`` endpoint.
-AI_ENDPOINT_DEFAULTS: dict[str, Any] = {
-    # Name of the environment variable holding the API key (the key itself is never
-    # stored in settings). None sends no Authorization header, as a local server needs.
-    "API_KEY_ENV": None,
-    # Seconds one HTTP attempt may take (waiting for and reading the answer).
-    "TIMEOUT": 60.0,
-    # Seconds to wait for the TCP (and TLS) connection.
-    "CONNECT_TIMEOUT": 5.0,
-    # Retries after the first attempt, for errors that may pass (openai-python's default).
-    "MAX_RETRIES": 2,
-    # Requests in flight at once from one client.
-    "CONCURRENCY": 4,
-    # Completion tokens asked for per request (sent as ``max_tokens``).
-    "MAX_TOKENS": 512,
-    # Extra fields merged into every request body, e.g. {"temperature": 0}.
-    "OPTIONS": {},
-    # Fold system messages into the first user message, for chat templates that have no
-    # system role and drop it (llama-cpp-python's "gemma" format does).
-    "MERGE_SYSTEM_PROMPT": False,
 }
 
 PREFIX = "TOOLKIT_"
 
 
-class ToolkitSettings:
-    """Typed, lazy access to ``TOOLKIT_*`` settings with their defaults."""
+class SettingsSection:
+    """Lazy access to a group of ``TOOLKIT_*`` settings with their defaults.
+
+    Subclasses set :attr:`defaults` and add one typed property per setting; reading
+    through ``settings`` at each access is what lets ``override_settings`` work.
+    """
+
+    #: Default of each setting of the section, by its name without :data:`PREFIX`.
+    defaults: Mapping[str, Any] = {}
 
     def _get(self, name: str) -> Any:
-        return getattr(settings, PREFIX + name, DEFAULTS[name])
+        return getattr(settings, PREFIX + name, self.defaults[name])
+
+    def raw(self, name: str) -> Any:
+        """The setting exactly as the site wrote it (for the checks)."""
+        return self._get(name)
+
+
+class ToolkitSettings(SettingsSection):
+    """Typed, lazy access to the core's ``TOOLKIT_*`` settings with their defaults."""
+
+    defaults = DEFAULTS
 
     @property
     def CHUNK_SIZE(self) -> int:
@@ -90,49 +67,6 @@ class ToolkitSettings:
     def ESTIMATED_COUNT_THRESHOLD(self) -> int | None:
         value = self._get("ESTIMATED_COUNT_THRESHOLD")
         return None if value is None else int(value)
-
-    @property
-    def AI(self) -> dict[str, dict[str, Any]]:
-        """``TOOLKIT_AI`` as written: endpoint name -> its settings dict.
-
-        Parse an entry with :func:`toolkit.ai.endpoints.get_endpoint`, which applies
-        :data:`AI_ENDPOINT_DEFAULTS`; the checks ``toolkit.E050``-``E059`` validate it.
-        """
-        value = self._get("AI")
-        return dict(value) if isinstance(value, dict) else {}
-
-    @property
-    def AI_BACKGROUND_THRESHOLD(self) -> int:
-        return int(self._get("AI_BACKGROUND_THRESHOLD"))
-
-    @property
-    def AI_MAX_RECORDS(self) -> int:
-        return int(self._get("AI_MAX_RECORDS"))
-
-    @property
-    def AI_MAX_INPUT_CHARS(self) -> int:
-        return int(self._get("AI_MAX_INPUT_CHARS"))
-
-    @property
-    def AI_VALUE_MAX_CHARS(self) -> int:
-        return int(self._get("AI_VALUE_MAX_CHARS"))
-
-    @property
-    def AI_DAILY_RECORD_LIMIT(self) -> int | None:
-        value = self._get("AI_DAILY_RECORD_LIMIT")
-        return None if value is None else int(value)
-
-    @property
-    def AI_STORE_PROMPTS(self) -> bool:
-        return bool(self._get("AI_STORE_PROMPTS"))
-
-    @property
-    def AI_JOB_CHUNK_SIZE(self) -> int:
-        return int(self._get("AI_JOB_CHUNK_SIZE"))
-
-    def raw(self, name: str) -> Any:
-        """The setting exactly as the site wrote it (for the checks)."""
-        return self._get(name)
 
     def user_setting_names(self) -> list[str]:
         """Names of every ``TOOLKIT_*`` setting the site defines."""

@@ -15,6 +15,7 @@ SWAPPED_RUN_APPS = [
     "toolkit",
     "toolkit.admin_ext",
     "toolkit.jobs",
+    "toolkit.ai",
     *([] if HAS_BUILTIN_TASKS else ["django_tasks"]),
     "django_tasks_db",
 ]

@@ -139,3 +139,39 @@ def test_answer_sizes_are_bounded_within_what_llama_cpp_grammars_take():
                 assert "maxLength" in prop, (action, name)
             if prop.get("type") == "array":
                 assert "maxItems" in prop, (action, name)
+
+
+class SuggestSku(ProposeFieldAction):
+    name = "test_suggest_sku"
+    proposal_field = "sku"
+
+
+@pytest.mark.django_db
+def test_the_action_decides_how_it_runs_by_its_run_class(catalog):
+    from demo.catalog.models import Product
+    from toolkit.ai.endpoints import EndpointConfig
+    from toolkit.ai.runs import DigestRun, RecordRun, RunOptions
+    from toolkit.ai.sources import AISource
+
+    source = AISource(Product, fields=["name"])
+    records = Product.objects.order_by("pk")[:2]
+    options = RunOptions(endpoint=EndpointConfig(base_url="http://llm.test/v1", model="m"))
+    for action, run_class in (
+        (SummarizeAction(), RecordRun),
+        (FlagAnomaliesAction(), RecordRun),
+        (SuggestSku(), RecordRun),
+        (SummarizeSelectionAction(), DigestRun),
+    ):
+        run = action.new_run(source, records, options)
+        assert type(run) is run_class and run.count == 2
+        assert action.per_record is (run_class is RecordRun)
+
+
+def test_only_proposals_have_a_review_page():
+    class ProposalsAdmin:
+        def get_ai_proposals_url(self):
+            return "/admin/catalog/product/ai-proposals/"
+
+    assert SuggestSku().get_review_url(ProposalsAdmin()) == "/admin/catalog/product/ai-proposals/"
+    assert SuggestSku().get_review_url(object()) is None
+    assert SummarizeAction().get_review_url(ProposalsAdmin()) is None

@@ -64,7 +64,7 @@ def ai_staff(django_user_model):
         "ai-staff",
         "catalog.view_product",
         "catalog.change_product",
-        "toolkit.run_ai",
+        "toolkit_ai.run_ai",
     )
 
 
@@ -132,7 +132,7 @@ def test_staff_without_run_ai_cannot_post_an_action(catalog, llm, plain_staff):
 
 
 def test_run_ai_without_view_permission_on_the_model_is_not_enough(catalog, llm, django_user_model):
-    user = staff(django_user_model, "ai-only", "toolkit.run_ai")
+    user = staff(django_user_model, "ai-only", "toolkit_ai.run_ai")
     response = client_for(user).get(CHANGELIST)
     assert response.status_code == 403
 
@@ -190,7 +190,7 @@ def test_more_than_the_threshold_becomes_a_job_with_its_results_linked(
     insights = Insight.objects.filter(job_id=job.pk)
     assert set(insights.values_list("object_id", flat=True)) == {str(p.pk) for p in products}
     page = client.get(job.get_absolute_url())
-    results = f"/admin/toolkit/insight/?job_id={job.pk}"
+    results = f"/admin/toolkit_ai/insight/?job_id={job.pk}"
     assert results in page.content.decode()
     listing = client.get(results)
     assert listing.status_code == 200
@@ -370,7 +370,7 @@ def test_hostile_record_text_and_model_output_are_shown_escaped(catalog, llm, ai
     sent = llm.bodies[-1]["messages"][-1]["content"]
     assert "<record" in sent and "\\u003cscript" in sent
 
-    for url in (CHANGELIST, f"{CHANGELIST}{product.pk}/change/", "/admin/toolkit/insight/"):
+    for url in (CHANGELIST, f"{CHANGELIST}{product.pk}/change/", "/admin/toolkit_ai/insight/"):
         html = client.get(url).content.decode()
         assert "<img src=x" not in html and "<script>alert" not in html, url
         assert "<b>&lt;img" not in html and "<b><img" not in html, url
@@ -455,7 +455,7 @@ def test_proposal_review_needs_post_and_the_change_permission(
         review_status=ReviewStatus.PROPOSED,
     )
     url = f"{CHANGELIST}ai/proposals/{insight.pk}/"
-    looker = staff(django_user_model, "looker", "catalog.view_product", "toolkit.run_ai")
+    looker = staff(django_user_model, "looker", "catalog.view_product", "toolkit_ai.run_ai")
     client = client_for(looker)
     assert client.get(url).status_code == 405
     page = client.get(f"{CHANGELIST}ai/proposals/").content.decode()
@@ -480,24 +480,24 @@ def test_selection_digest_has_a_result_page_and_exports(catalog, llm, ai_staff):
     )
     digest = Insight.objects.get(kind="digest")
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/toolkit/insight/{digest.pk}/digest/"
+    assert response["Location"] == f"/admin/toolkit_ai/insight/{digest.pk}/digest/"
     assert digest.record_count == len(products) and digest.object_id == ""
     page = client.get(response["Location"]).content.decode()
     assert "Mostly oak furniture." in page and "&lt;i&gt;cheap&lt;/i&gt;" in page
     assert f"Digest of {len(products)} products" in page
     assert "status__in" in page and "ticked records" in page
 
-    markdown = client.get(f"/admin/toolkit/insight/{digest.pk}/digest/export/?format=md")
+    markdown = client.get(f"/admin/toolkit_ai/insight/{digest.pk}/digest/export/?format=md")
     assert markdown["Content-Type"].startswith("text/markdown")
     assert "attachment" in markdown["Content-Disposition"]
     assert "Mostly oak furniture." in markdown.content.decode()
-    exported = client.get(f"/admin/toolkit/insight/{digest.pk}/digest/export/?format=csv")
+    exported = client.get(f"/admin/toolkit_ai/insight/{digest.pk}/digest/export/?format=csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode())))
     summary = next(row for row in rows if row[:2] == ["digest", "summary"])
     assert summary[2].startswith("'=SUM")  # a spreadsheet would have run it
     assert ["point", "", "<i>cheap</i>"] in rows
     assert (
-        client.get(f"/admin/toolkit/insight/{digest.pk}/digest/export/?format=exe").status_code
+        client.get(f"/admin/toolkit_ai/insight/{digest.pk}/digest/export/?format=exe").status_code
         == 404
     )
 
@@ -511,28 +511,28 @@ def test_insight_admin_is_read_only_and_shows_only_models_one_may_view(
     product = Product.objects.order_by("pk").first()
     insight = product_insight(product, text="About a product.")
     client = client_for(superuser)
-    listing = client.get("/admin/toolkit/insight/", {"kind": "summary"})
+    listing = client.get("/admin/toolkit_ai/insight/", {"kind": "summary"})
     assert listing.status_code == 200 and "About a product." in listing.content.decode()
-    change = client.get(f"/admin/toolkit/insight/{insight.pk}/change/")
+    change = client.get(f"/admin/toolkit_ai/insight/{insight.pk}/change/")
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
-    assert client.get("/admin/toolkit/insight/add/").status_code == 403
-    assert client.post(f"/admin/toolkit/insight/{insight.pk}/delete/").status_code == 403
+    assert client.get("/admin/toolkit_ai/insight/add/").status_code == 403
+    assert client.post(f"/admin/toolkit_ai/insight/{insight.pk}/delete/").status_code == 403
 
-    blind = staff(django_user_model, "blind", "toolkit.run_ai")
-    response = client_for(blind).get("/admin/toolkit/insight/")
+    blind = staff(django_user_model, "blind", "toolkit_ai.run_ai")
+    response = client_for(blind).get("/admin/toolkit_ai/insight/")
     assert response.status_code == 200 and response.context["cl"].result_count == 0
-    assert client_for(blind).get(f"/admin/toolkit/insight/{insight.pk}/change/").status_code in (
+    assert client_for(blind).get(f"/admin/toolkit_ai/insight/{insight.pk}/change/").status_code in (
         302,
         403,
     )
     nobody = staff(django_user_model, "nobody", "catalog.view_product")
-    assert client_for(nobody).get("/admin/toolkit/insight/").status_code == 403
+    assert client_for(nobody).get("/admin/toolkit_ai/insight/").status_code == 403
     assert site.is_registered(Insight)
 
 
 def test_a_digest_of_a_model_one_may_not_view_is_not_found(catalog, llm, django_user_model):
     digest = product_insight(Product.objects.first(), kind="digest", object_id="")
-    blind = staff(django_user_model, "blind", "toolkit.run_ai")
+    blind = staff(django_user_model, "blind", "toolkit_ai.run_ai")
     assert (
         client_for(blind).get(reverse("admin:toolkit_insight_digest", args=[digest.pk])).status_code
         == 404

@@ -130,3 +130,32 @@ def test_e108_a_proposal_must_target_an_editable_field():
 
 def test_e109_two_actions_with_one_name():
     assert ids(ai_admin(ai_actions=[SummarizeAction, AnotherSummary])) == ["toolkit.E109"]
+
+
+@pytest.mark.parametrize("name", ["ai_value_max_chars", "ai_max_input_chars"])
+@pytest.mark.parametrize("value", [0, -5, "500", 2.5, True])
+def test_e111_value_and_prompt_caps_must_be_positive_integers(name, value):
+    assert ids(ai_admin(**{name: value})) == ["toolkit.E111"]
+
+
+def test_caps_left_at_none_or_set_to_a_number_pass():
+    assert ids(ai_admin(ai_value_max_chars=None, ai_max_input_chars=None)) == []
+    assert ids(ai_admin(ai_value_max_chars=200, ai_max_input_chars=4000)) == []
+
+
+def test_the_ai_checks_run_beside_the_admins_own_checks_class():
+    from django.contrib.admin.checks import ModelAdminChecks
+    from django.core import checks
+
+    from toolkit.ai.admin import AIActionsChecks
+
+    class SiteChecks(ModelAdminChecks):
+        def check(self, admin_obj, **kwargs):
+            return [*super().check(admin_obj, **kwargs), checks.Error("site's", id="site.E001")]
+
+    admin_class = ai_admin(ai_peer_group="nope", checks_class=SiteChecks)
+    found = {m.id for m in admin_class(Product, admin.AdminSite()).check()}
+    assert {"site.E001", "toolkit.E104"} <= found
+    assert [m.id for m in AIActionsChecks().check(admin_class(Product, admin.AdminSite()))] == [
+        "toolkit.E104"
+    ]

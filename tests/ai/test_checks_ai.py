@@ -7,8 +7,9 @@ from django.core import checks
 from django.test import override_settings
 
 from toolkit import checks as toolkit_checks
+from toolkit.ai import checks as ai_checks
+from toolkit.ai.conf import AI_ENDPOINT_DEFAULTS, conf
 from toolkit.ai.endpoints import EndpointConfig, endpoint_names, get_endpoint
-from toolkit.conf import AI_ENDPOINT_DEFAULTS, conf
 from toolkit.exceptions import ToolkitConfigurationError
 
 LOCAL = {"BASE_URL": "http://127.0.0.1:8001/v1", "MODEL": "gemma-3-270m"}
@@ -16,7 +17,7 @@ LOCAL = {"BASE_URL": "http://127.0.0.1:8001/v1", "MODEL": "gemma-3-270m"}
 
 def run(value):
     with override_settings(TOOLKIT_AI=value):
-        return toolkit_checks.check_ai_settings()
+        return ai_checks.check_ai_settings()
 
 
 def only(messages, id_):
@@ -48,7 +49,7 @@ def test_a_full_endpoint_with_its_key_set_passes(monkeypatch):
 
 
 def test_unset_setting_passes_and_is_a_known_setting_name():
-    assert toolkit_checks.check_ai_settings() == []
+    assert ai_checks.check_ai_settings() == []
     with override_settings(TOOLKIT_AI={"default": LOCAL}):
         assert [m for m in toolkit_checks.check_settings() if m.id == "toolkit.W001"] == []
 
@@ -227,3 +228,26 @@ def test_endpoint_holds_the_variable_name_and_reads_the_key_when_asked(monkeypat
     assert "sk-secret-value" not in repr(endpoint)
     monkeypatch.delenv("TEST_AI_KEY")
     assert endpoint.api_key() is None
+
+
+# -- the app's own checks -------------------------------------------------------------
+
+
+def test_without_the_ai_app_its_checks_say_nothing_and_its_settings_are_unknown(settings):
+    """The AI checks belong to ``toolkit.ai``: a site without it hears nothing from them,
+    and the core's W001 says its leftover TOOLKIT_AI settings are ignored."""
+    settings.TOOLKIT_AI = "not a dict"
+    settings.TOOLKIT_AI_MAX_RECORDS = -1
+    assert ai_checks.check_ai_settings() and ai_checks.check_ai_action_settings()
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "toolkit.ai"]
+    assert ai_checks.check_ai_settings() == []
+    assert ai_checks.check_ai_action_settings() == []
+    unknown = [m.msg for m in toolkit_checks.check_settings() if m.id == "toolkit.W001"]
+    assert any("TOOLKIT_AI_MAX_RECORDS" in msg for msg in unknown), unknown
+
+
+def test_the_ai_checks_are_registered_by_the_ai_app():
+    from django.core.checks.registry import registry
+
+    assert ai_checks.check_ai_settings in registry.get_checks()
+    assert ai_checks.check_ai_action_settings in registry.get_checks()

@@ -21,8 +21,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from demo.catalog.models import Product
+from toolkit.ai.management.commands import ai_summarize
 from toolkit.ai.models import Insight
-from toolkit.management.commands import ai_summarize
 
 SUMMARY = {"summary": "A sturdy product that sells well."}
 ANOMALIES = {

@@ -101,7 +101,7 @@ def test_the_progress_page_shows_skipped_tokens_and_a_link_to_the_results(catalo
     page = client.get(job.get_absolute_url()).content.decode()
     assert 'data-job-field="skipped">7<' in page
     assert "See the results" in page
-    assert f'href="/admin/toolkit/insight/?job_id={job.pk}"' in page
+    assert f'href="/admin/toolkit_ai/insight/?job_id={job.pk}"' in page
     status = client.get(f"/admin/toolkit_jobs/job/{first.pk}/status/").json()
     assert status["skipped"] == 0 and status["stats"]["tokens_in"] == 7 * 42
     status = client.get(f"/admin/toolkit_jobs/job/{job.pk}/status/").json()
@@ -260,21 +260,49 @@ def test_limits_are_checked_before_a_job_is_queued(catalog, superuser, llm, sett
     assert not Job.objects.exists()
 
 
+def test_a_job_builds_its_source_once_not_per_chunk(catalog, superuser, llm, monkeypatch):
+    """Three chunks, one AISource (from one ModelAdmin lookup and one request): a chunk
+    of a few records would otherwise rebuild them, and the source's prompt caches."""
+    from toolkit.ai.runs import RecordRun
+    from toolkit.ai.sources import AISource
+
+    built = []
+    real_from_admin = AISource.from_admin.__func__
+
+    def from_admin(cls, *args, **kwargs):
+        built.append(real_from_admin(cls, *args, **kwargs))
+        return built[-1]
+
+    sources = []
+    real_init = RecordRun.__init__
+
+    def init(run, action, source, *args, **kwargs):
+        sources.append(source)
+        real_init(run, action, source, *args, **kwargs)
+
+    monkeypatch.setattr(AISource, "from_admin", classmethod(from_admin))
+    monkeypatch.setattr(RecordRun, "__init__", init)
+    job = finish(start(superuser))
+    assert (job.status, job.chunks, job.done) == (JobStatus.DONE, 3, 7)
+    assert len(built) == 1
+    assert len(sources) == 3 and all(source is built[0] for source in sources)
+
+
 def test_the_model_is_asked_outside_the_chunks_transaction(catalog, superuser, llm, monkeypatch):
     """No row lock (and on SQLite no write lock) is held while the model answers, so a
     cancel or any other write never waits on it."""
     from django.db import connection
 
-    import toolkit.ai.handlers as handlers
+    from toolkit.ai.runs import RecordRun
 
     depths = []
-    real = handlers.run_action
+    real = RecordRun.execute
 
-    def spy(*args, **kwargs):
+    def spy(run):
         depths.append(len(connection.atomic_blocks))
-        return real(*args, **kwargs)
+        return real(run)
 
-    monkeypatch.setattr(handlers, "run_action", spy)
+    monkeypatch.setattr(RecordRun, "execute", spy)
     base = len(connection.atomic_blocks)  # the test's own transaction
     job = finish(start(superuser))
     assert job.status == JobStatus.DONE and job.done == 7

@@ -1,4 +1,5 @@
-"""The Insight model: generic target, severity, the latest insight per record in one query."""
+"""The AI models: their app and tables, generic target, severity, the latest insight per
+record in one query."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from demo.catalog.models import Product
-from toolkit.ai.models import Insight, max_severity
+from toolkit.ai.models import (
+    RUN_AI_PERMISSION,
+    VIEW_INSIGHT_PERMISSION,
+    AIReservation,
+    AIUsage,
+    Insight,
+    max_severity,
+    permission_name,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +36,51 @@ def insight(product, kind="summary", *, minutes=0, **fields):
     )
 
 
-def test_the_run_ai_permission_belongs_to_the_toolkit_app():
+def test_the_ai_permissions_belong_to_the_ai_app():
     permission = Permission.objects.get(codename="run_ai")
-    assert permission.content_type.app_label == "toolkit"
+    assert permission.content_type.app_label == "toolkit_ai"
     assert permission.name == "Can run AI actions"
+    assert RUN_AI_PERMISSION == "toolkit_ai.run_ai"
+    assert VIEW_INSIGHT_PERMISSION == "toolkit_ai.view_insight"
+    assert Permission.objects.filter(
+        content_type__app_label="toolkit_ai", codename="view_insight"
+    ).exists()
+
+
+def test_the_models_keep_the_tables_they_had_in_the_core_app():
+    assert (Insight._meta.app_label, Insight._meta.db_table) == ("toolkit_ai", "toolkit_insight")
+    assert AIUsage._meta.db_table == "toolkit_aiusage"
+    assert AIReservation._meta.db_table == "toolkit_aireservation"
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("toolkit.run_ai", "toolkit_ai.run_ai"),
+        ("toolkit.view_insight", "toolkit_ai.view_insight"),
+        ("toolkit.change_aiusage", "toolkit_ai.change_aiusage"),
+        ("toolkit_ai.run_ai", "toolkit_ai.run_ai"),
+        ("catalog.view_product", "catalog.view_product"),
+        ("toolkit.view_savedview", "toolkit.view_savedview"),
+    ],
+)
+def test_permission_names_from_before_the_ai_app_are_read_under_its_label(old, new):
+    assert permission_name(old) == new
+
+
+def test_importing_the_models_without_the_app_installed_names_the_fix(settings):
+    import importlib
+    import sys
+
+    from toolkit.exceptions import ToolkitConfigurationError
+
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "toolkit.ai"]
+    saved = sys.modules.pop("toolkit.ai.models")
+    try:
+        with pytest.raises(ToolkitConfigurationError, match=r"'toolkit\.ai' in INSTALLED_APPS"):
+            importlib.import_module("toolkit.ai.models")
+    finally:
+        sys.modules["toolkit.ai.models"] = saved
 
 
 def test_latest_for_a_page_of_objects_is_one_query(catalog, django_assert_num_queries):

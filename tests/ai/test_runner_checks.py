@@ -6,12 +6,13 @@ import pytest
 from django.test import override_settings
 
 from toolkit import checks as toolkit_checks
-from toolkit.conf import DEFAULTS, conf
+from toolkit.ai import checks as ai_checks
+from toolkit.ai.conf import DEFAULTS, conf
 
 
 def run(**settings):
     with override_settings(**settings):
-        return toolkit_checks.check_ai_action_settings()
+        return ai_checks.check_ai_action_settings()
 
 
 def only(messages, id_):
@@ -21,7 +22,7 @@ def only(messages, id_):
 
 
 def test_defaults_pass():
-    assert toolkit_checks.check_ai_action_settings() == []
+    assert ai_checks.check_ai_action_settings() == []
 
 
 def test_defaults_read_through_conf(settings):

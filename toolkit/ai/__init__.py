@@ -1,5 +1,10 @@
 """LLM-backed admin actions: summaries, anomaly flags and selection digests.
 
+An app of its own: ``INSTALLED_APPS += ["toolkit.ai"]`` (label ``toolkit_ai``) brings its
+models (:class:`Insight`, the daily limit's ledger), the insights admin, the checks of
+its settings (read through :data:`toolkit.ai.conf.conf`) and, with ``toolkit.jobs``, its
+job handler.
+
 The client speaks to OpenAI-compatible endpoints named in ``TOOLKIT_AI``::
 
     from toolkit.ai import Client

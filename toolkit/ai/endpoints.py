@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.conf import AI_ENDPOINT_DEFAULTS, AI_REQUIRED_KEYS, conf
+from toolkit.ai.conf import AI_ENDPOINT_DEFAULTS, AI_REQUIRED_KEYS, conf
 from toolkit.exceptions import ToolkitConfigurationError
 
 __all__ = ["DEFAULT_ENDPOINT", "EndpointConfig", "endpoint_names", "get_endpoint"]

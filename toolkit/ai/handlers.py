@@ -27,13 +27,13 @@ imports this module when ``toolkit.jobs`` is installed, which registers the hand
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db import transaction
-from django.db.models import CharField, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 from django.db.models.signals import post_delete
 from django.urls import NoReverseMatch, reverse
 
@@ -41,9 +41,8 @@ from toolkit.admin_ext.selection import ChangelistJobHandler, Selection, Selecti
 from toolkit.ai.actions import AIAction, resolve_action
 from toolkit.ai.limits import cover, release_job, reserve, settle_job
 from toolkit.ai.models import AIReservation, Insight
-from toolkit.ai.runner import run_action, run_digest
+from toolkit.ai.runs import RunOptions
 from toolkit.ai.sources import AISource
-from toolkit.conf import conf
 from toolkit.exceptions import ToolkitConfigurationError
 from toolkit.jobs.handlers import Chunk, ChunkResult, register
 
@@ -53,6 +52,15 @@ if TYPE_CHECKING:
     from toolkit.jobs.models import Job
 
 __all__ = ["AIJobHandler", "start_ai_job"]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What every chunk of a job runs with, built once per run of the job."""
+
+    model_admin: admin.ModelAdmin[Any]
+    action: AIAction
+    source: AISource
 
 
 @register
@@ -66,12 +74,32 @@ class AIJobHandler(ChangelistJobHandler):
     #: the model for minutes; a dead worker's job can be resumed two minutes after.
     stale_after = timedelta(minutes=2)
     _prepared: tuple[frozenset[str], ChunkResult] | None = None
+    _context: tuple[int, JobContext] | None = None
+
+    def get_context(self, job: Job) -> JobContext:
+        """The job's ModelAdmin, action and source: built on the first chunk and kept
+        for the others (one handler serves one run of one job), so a chunk of five
+        records does not rebuild the ModelAdmin, a request and the source's caches.
+
+        The records themselves are re-evaluated for every chunk, as the person who
+        started the job (:meth:`get_queryset`)."""
+        if self._context is not None and self._context[0] == job.pk:
+            return self._context[1]
+        selection = self.get_selection(job)
+        model_admin = selection.get_modeladmin()
+        request = selection.build_request(model_admin, self.get_user(job))
+        context = JobContext(
+            model_admin=model_admin,
+            action=self.get_action(job, model_admin),
+            source=AISource.from_admin(model_admin, request),
+        )
+        self._context = (job.pk, context)
+        return context
 
     def get_chunk_size(self, job: Job) -> int:
-        if not self.get_action(job).per_record:
-            # The digest's map-reduce needs the whole selection at once.
-            return max(1, job.total or conf.AI_MAX_RECORDS)
-        return conf.AI_JOB_CHUNK_SIZE
+        """A few records per chunk; the whole selection for an action whose one answer
+        covers it (the digest's map-reduce needs it at once)."""
+        return self.get_context(job).action.run_class.job_chunk_size(job.total)
 
     def get_action(self, job: Job, model_admin: admin.ModelAdmin[Any] | None = None) -> AIAction:
         """The job's action: one of the ModelAdmin's ``ai_actions`` by name, else a
@@ -86,9 +114,8 @@ class AIJobHandler(ChangelistJobHandler):
         return resolve_action(name)
 
     def get_source(self, job: Job) -> AISource:
-        model_admin = self.get_selection(job).get_modeladmin()
-        request = self.get_selection(job).build_request(model_admin, self.get_user(job))
-        return AISource.from_admin(model_admin, request)
+        """What the job's records send: the ModelAdmin's ``ai_*`` declarations."""
+        return self.get_context(job).source
 
     def get_description(self, job: Job) -> str:
         model = job.target_model
@@ -142,13 +169,9 @@ class AIJobHandler(ChangelistJobHandler):
         :meth:`prepare_chunk` and the chunk's commit, or a chunk whose records changed
         in between. Their records are counted as those insights ended, never sent again.
         """
-        insights = Insight.objects.filter(job_id=job.pk, action=action.name)
-        if action.per_record:
-            if isinstance(objects, QuerySet):
-                ids: Any = objects.order_by().values_list(Cast("pk", CharField()), flat=True)
-            else:
-                ids = [str(obj.pk) for obj in objects]
-            insights = insights.filter(object_id__in=ids)
+        insights = action.run_class.stored_about(
+            Insight.objects.filter(job_id=job.pk, action=action.name), objects
+        )
         return {insight.object_id: insight for insight in insights.order_by("created_at", "pk")}
 
     def work(self, job: Job, objects: Any, *, stoppable: bool = False) -> ChunkResult | None:
@@ -160,47 +183,28 @@ class AIJobHandler(ChangelistJobHandler):
         fails with its message, nothing sent. With ``stoppable``, it stops sending once
         the run lost its lease and returns ``None``: the chunk is not counted here.
         """
-        action = self.get_action(job)
+        context = self.get_context(job)
+        action = context.action
         earlier = self.answered_earlier(job, action, objects)
         counted = _count(earlier.values())
         if earlier:
-            objects = self._without(objects, earlier) if action.per_record else None
+            objects = action.run_class.left_to_send(objects, earlier)
             if objects is None:
                 return counted
         user = self.get_user(job)
         cover(job.pk, user, objects.count() if isinstance(objects, QuerySet) else len(objects))
-        source = self.get_source(job)
-        endpoint = job.params.get("endpoint") or None
-        if not action.per_record:
-            insight = run_digest(
-                action,
-                source,
-                objects,
-                user=user,
-                enforce_limits=False,  # reserved above
-                scope=job.params.get("scope") or {},
-                endpoint=endpoint,
-                job=job,
-            )
-            ok = insight.is_ok
-            return ChunkResult(
-                done=insight.record_count if ok else 0,
-                failed=0 if ok else insight.record_count,
-                stats={"tokens_in": insight.tokens_in, "tokens_out": insight.tokens_out},
-            )
-        report = run_action(
-            action,
-            source,
-            objects,
+        options = RunOptions(
             user=user,
             enforce_limits=False,  # reserved above
-            force=bool(job.params.get("force")),
-            endpoint=endpoint,
-            records_per_prompt=int(job.params.get("records_per_prompt") or 1),
+            endpoint=job.params.get("endpoint") or None,
             job=job,
+            force=bool(job.params.get("force")),
+            records_per_prompt=int(job.params.get("records_per_prompt") or 1),
             keep_insights=False,
             should_stop=(lambda: self.should_stop(job)) if stoppable else None,
+            scope=job.params.get("scope") or {},
         )
+        report = action.new_run(context.source, objects, options).execute()
         if report.stopped:
             return None
         return ChunkResult(
@@ -212,15 +216,6 @@ class AIJobHandler(ChangelistJobHandler):
                 "tokens_out": counted.stats["tokens_out"] + report.tokens_out,
             },
         )
-
-    @staticmethod
-    def _without(objects: Any, insights: dict[str, Insight]) -> Any:
-        """``objects`` but the records ``insights`` are about (``None`` if none is left)."""
-        if isinstance(objects, QuerySet):
-            pks = [pk for pk in objects.values_list("pk", flat=True) if str(pk) not in insights]
-            return objects.filter(pk__in=pks) if pks else None
-        left = [obj for obj in objects if str(obj.pk) not in insights]
-        return left or None
 
     def get_result_message(self, job: Job) -> str:
         noun = job.target_model._meta.verbose_name_plural if job.target_model else "records"
@@ -239,32 +234,31 @@ class AIJobHandler(ChangelistJobHandler):
         return message + "."
 
     def get_result_url(self, job: Job) -> str | None:
-        """The digest's page; for an action whose answers are proposals, the page where
-        a person reviews them (the insights list would only show them, with no way to
-        apply one); else the job's insights in the Insight admin."""
+        """The digest's page; the page where a person reviews what the action stored,
+        if it has one (:meth:`AIAction.get_review_url
+        <toolkit.ai.actions.AIAction.get_review_url>`: proposals, which the insights
+        list would only show); else the job's insights in the Insight admin."""
         digest = (
             Insight.objects.filter(job_id=job.pk, kind="digest").order_by("-pk").only("pk").first()
         )
         try:
             if digest is not None:
                 return reverse("admin:toolkit_insight_digest", args=[digest.pk])
-            proposals = self._proposals_url(job)
-            if proposals is not None:
-                return proposals
-            return reverse("admin:toolkit_insight_changelist") + f"?job_id={job.pk}"
+            review = self._review_url(job)
+            if review is not None:
+                return review
+            opts = Insight._meta
+            changelist = f"admin:{opts.app_label}_{opts.model_name}_changelist"
+            return reverse(changelist) + f"?job_id={job.pk}"
         except NoReverseMatch:  # no admin site registers the Insight admin
             return None
 
-    def _proposals_url(self, job: Job) -> str | None:
+    def _review_url(self, job: Job) -> str | None:
         try:
             model_admin = self.get_selection(job).get_modeladmin()
-            if self.get_action(job, model_admin).result != "proposal":
-                return None
+            return self.get_action(job, model_admin).get_review_url(model_admin)
         except (ToolkitConfigurationError, SelectionError):  # renamed since the job ran
             return None
-        # Only AIActionsMixin serves the review page.
-        url_of = getattr(model_admin, "get_ai_proposals_url", None)
-        return url_of() if callable(url_of) else None
 
 
 def _count(insights: Any) -> ChunkResult:

@@ -28,8 +28,8 @@ from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from toolkit.ai.conf import conf
 from toolkit.ai.models import AIReservation, AIUsage
-from toolkit.conf import conf
 from toolkit.exceptions import AILimitExceeded
 
 __all__ = [

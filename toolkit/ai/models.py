@@ -6,8 +6,11 @@ model a site lists ``ai_actions`` on. It keeps the answer (``text``, ``data``), 
 (endpoint, model, prompt version and hash, tokens, latency, who asked, which job) and an
 ``input_hash`` that lets a later run skip a record whose input has not changed.
 
-The model belongs to the base app ``toolkit`` (``toolkit/models.py`` imports it), so its
-permission is ``toolkit.run_ai``: the one AI actions ask for by default.
+The models belong to the app ``toolkit.ai`` (label ``toolkit_ai``), so the permission AI
+actions ask for by default is ``toolkit_ai.run_ai`` (:data:`RUN_AI_PERMISSION`). They were
+in the core app ``toolkit`` before; their tables keep the names they had there
+(``toolkit_insight``, ...), and the migration that moved them kept every row, id and
+granted permission.
 
 :class:`AIUsage` and :class:`AIReservation` hold the daily record limit's ledger (see
 :mod:`toolkit.ai.limits`).
@@ -18,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -26,8 +30,12 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.exceptions import ToolkitConfigurationError
+
 __all__ = [
+    "RUN_AI_PERMISSION",
     "SEVERITY_RANK",
+    "VIEW_INSIGHT_PERMISSION",
     "AIReservation",
     "AIUsage",
     "Insight",
@@ -36,7 +44,37 @@ __all__ = [
     "ReviewStatus",
     "Severity",
     "max_severity",
+    "permission_name",
 ]
+
+if not apps.is_installed("toolkit.ai"):
+    # Django's own message would name the model class; this one names the fix.
+    raise ToolkitConfigurationError(
+        "The AI features need 'toolkit.ai' in INSTALLED_APPS: add it after 'toolkit' "
+        "and run migrate (its models, admin and checks live in that app)."
+    )
+
+#: The permission to run AI actions (the default of ``AIAction.permission``).
+RUN_AI_PERMISSION = "toolkit_ai.run_ai"
+#: The permission to read insights without running AI actions.
+VIEW_INSIGHT_PERMISSION = "toolkit_ai.view_insight"
+
+#: The app label the AI models had before they moved to ``toolkit_ai``.
+_OLD_LABEL = "toolkit."
+_OLD_CODENAMES = frozenset(
+    f"{verb}_{model}"
+    for verb in ("add", "change", "delete", "view")
+    for model in ("insight", "aiusage", "aireservation")
+) | {"run_ai"}
+
+
+def permission_name(permission: str) -> str:
+    """``permission`` under the AI app's label: a name from before the models moved
+    (``"toolkit.run_ai"``, as an ``AIAction`` subclass of a site may still declare) is
+    read as ``"toolkit_ai.run_ai"``; any other name is returned as it is."""
+    if permission.startswith(_OLD_LABEL) and permission[len(_OLD_LABEL) :] in _OLD_CODENAMES:
+        return "toolkit_ai." + permission[len(_OLD_LABEL) :]
+    return permission
 
 
 class Severity(models.TextChoices):
@@ -194,7 +232,7 @@ class Insight(models.Model):
         related_name="+",
     )
     #: Primary key of the ``toolkit.jobs`` Job that produced it, if a job did. Not a
-    #: foreign key: the base app ``toolkit`` works without ``toolkit.jobs`` installed.
+    #: foreign key: ``toolkit.ai`` works without ``toolkit.jobs`` installed.
     #: Filter with ``job_id=``; ``insight.job`` fetches the job.
     job_id = models.PositiveBigIntegerField(_("job"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
@@ -206,6 +244,7 @@ class Insight(models.Model):
         verbose_name = _("AI insight")
         verbose_name_plural = _("AI insights")
         ordering = ["-created_at", "-pk"]
+        db_table = "toolkit_insight"
         permissions = [("run_ai", "Can run AI actions")]
         indexes = [
             models.Index(
@@ -231,8 +270,6 @@ class Insight(models.Model):
         cached = getattr(self, "_job_cache", None)
         if cached is not None and cached.pk == self.job_id:
             return cached
-        from django.apps import apps
-
         if not apps.is_installed("toolkit.jobs"):
             return None
         from toolkit.jobs.models import Job
@@ -285,6 +322,7 @@ class AIUsage(models.Model):
     records = models.PositiveIntegerField(_("records"), default=0)
 
     class Meta:
+        db_table = "toolkit_aiusage"
         verbose_name = _("AI usage")
         verbose_name_plural = _("AI usage")
         constraints = [
@@ -310,6 +348,7 @@ class AIReservation(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
+        db_table = "toolkit_aireservation"
         verbose_name = _("AI reservation")
         verbose_name_plural = _("AI reservations")
 

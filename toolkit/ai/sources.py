@@ -26,7 +26,7 @@ from django.db import models
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
-from toolkit.conf import conf
+from toolkit.ai.conf import conf
 from toolkit.exceptions import ToolkitConfigurationError
 
 if TYPE_CHECKING:
@@ -148,8 +148,10 @@ class AISource:
         cls, model_admin: admin.ModelAdmin[Any], request: HttpRequest | None = None
     ) -> AISource:
         """The source a ModelAdmin declares (``ai_fields``, ``ai_related``, ``ai_rules``,
-        ``ai_peer_group``, ``ai_peer_fields``, ``ai_redact``), through its ``get_ai_*``
-        hooks when it has them (``AIActionsMixin``) and plain attributes otherwise."""
+        ``ai_peer_group``, ``ai_peer_fields``, ``ai_redact``, ``ai_value_max_chars``,
+        ``ai_max_input_chars``), through its ``get_ai_*`` hooks when it has them
+        (``AIActionsMixin``) and plain attributes otherwise; an unset cap (``None``)
+        falls back to its ``TOOLKIT_AI_*`` setting."""
 
         def option(name: str, default: Any) -> Any:
             getter = getattr(model_admin, f"get_{name}", None)

@@ -1,0 +1,56 @@
+"""``AIActionsMixin``: every AI feature of a ModelAdmin, put together.
+
+Each part lives in a module of its own: the options and permission rules
+(:mod:`.base`), running actions (:mod:`.runs`), the changelist column and filter
+(:mod:`.column`, :mod:`.filters`), the change-form panel (:mod:`.panel`), the review of
+proposals (:mod:`.proposals`) and the system checks (:mod:`.checks`). This module adds
+what ties them to one admin: its URLs, its stylesheet and its checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core import checks
+from django.urls import URLPattern, path
+
+from toolkit.ai.admin.checks import AIActionsChecks
+from toolkit.ai.admin.column import AIColumnMixin
+from toolkit.ai.admin.panel import AIPanelMixin
+from toolkit.ai.admin.proposals import AIProposalsMixin
+
+__all__ = ["AIActionsMixin"]
+
+
+class AIActionsMixin(AIPanelMixin, AIColumnMixin, AIProposalsMixin):
+    """ModelAdmin mixin: AI actions, an insight column, a severity filter, a change-form
+    panel and the review of proposed changes. Put it before ``admin.ModelAdmin``."""
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        # Beside the admin's own checks_class, not instead of it: a site's checks_class
+        # and the other mixins' checks keep running.
+        return [*super().check(**kwargs), *AIActionsChecks().check(self, **kwargs)]
+
+    def get_urls(self) -> list[URLPattern]:
+        if not self.ai_configured():
+            return list(super().get_urls())
+        opts = self.model._meta
+        prefix = f"{opts.app_label}_{opts.model_name}_ai"
+        wrap = self.admin_site.admin_view
+        return [
+            path("ai/proposals/", wrap(self.ai_proposals_view), name=f"{prefix}_proposals"),
+            path(
+                "ai/proposals/<int:insight_id>/",
+                wrap(self.ai_review_view),
+                name=f"{prefix}_review",
+            ),
+            path("<path:object_id>/ai/rerun/", wrap(self.ai_rerun_view), name=f"{prefix}_rerun"),
+            *super().get_urls(),
+        ]
+
+    @property
+    def media(self) -> forms.Media:
+        if not self.ai_configured():
+            return super().media
+        return super().media + forms.Media(css={"all": ["toolkit/ai/ai.css"]})

@@ -1,0 +1,216 @@
+"""Proposed field changes (:class:`~toolkit.ai.actions.ProposeFieldAction`), reviewed per
+record: the current and proposed values side by side, then Apply or Reject.
+
+Applying validates the value with the ModelAdmin's own form for that field, saves
+through ``save_model`` and writes a LogEntry; it needs the change permission. Nothing is
+written to a record before a person applies a proposal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.admin.utils import construct_change_message, quote
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models, router, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from toolkit.ai.actions import get_action
+from toolkit.ai.admin.base import AIOptionsBase, parent_template
+from toolkit.ai.models import Insight, InsightStatus, ReviewStatus
+from toolkit.exceptions import ToolkitError
+
+__all__ = ["PROPOSALS_PER_PAGE", "AIProposalsMixin"]
+
+#: Proposals shown on one review page (the newest; the rest after these are reviewed).
+PROPOSALS_PER_PAGE = 100
+
+
+class AIProposalsMixin(AIOptionsBase):
+    """The review of proposed changes: a link above the list, a page, Apply and Reject."""
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if (
+            isinstance(response, TemplateResponse)
+            and response.context_data is not None
+            and self.has_ai_permission(request)
+            and any(a.result == "proposal" for a in self.get_ai_actions(request))
+            and self.get_ai_proposals_url()
+        ):
+            pending = self.pending_proposals(request).count()
+            response.context_data.update(
+                {
+                    "toolkit_ai_parent_template": parent_template(response.template_name),
+                    "toolkit_ai_proposals_url": self.get_ai_proposals_url(),
+                    "toolkit_ai_proposals_pending": pending,
+                }
+            )
+            response.template_name = "toolkit/ai/change_list.html"
+        return response
+
+    def pending_proposals(self, request: HttpRequest) -> QuerySet[Insight]:
+        """Proposals about this model that wait for a review, newest first."""
+        return (
+            Insight.objects.for_model(self.model)
+            .filter(review_status=ReviewStatus.PROPOSED, status=InsightStatus.OK)
+            .exclude(object_id="")
+            .order_by("-created_at", "-pk")
+        )
+
+    def proposal_field(self, insight: Insight) -> str | None:
+        """The field an insight proposes a value for (its action's ``proposal_field``)."""
+        try:
+            action = get_action(insight.action)
+        except (KeyError, LookupError, ToolkitError):
+            action = None
+        field = getattr(action, "proposal_field", None) or (insight.data or {}).get("field")
+        return str(field) if field else None
+
+    def proposed_value(self, insight: Insight) -> str:
+        """The proposed value: the answer's ``value`` (or the insight's text)."""
+        data = insight.data or {}
+        for key in ("value", "proposal", "proposed"):
+            if isinstance(data.get(key), str):
+                return str(data[key])
+        return insight.text
+
+    def ai_proposals_view(self, request: HttpRequest) -> HttpResponse:
+        """Pending proposals side by side with the current values."""
+        if not self.has_ai_permission(request):
+            raise PermissionDenied
+        waiting = self.pending_proposals(request)
+        total = waiting.count()
+        pending = list(waiting[:PROPOSALS_PER_PAGE])
+        pks = [i.object_id for i in pending]
+        queryset = self.get_queryset(request)
+        objects = {str(o.pk): o for o in queryset.filter(pk__in=pks)} if pks else {}
+        rows = []
+        for insight in pending:
+            obj = objects.get(insight.object_id)
+            field = self.proposal_field(insight)
+            if obj is None or field is None:
+                continue
+            try:
+                label = capfirst(str(self.model._meta.get_field(field).verbose_name))
+            except FieldDoesNotExist:
+                continue
+            rows.append(
+                {
+                    "insight": insight,
+                    "object": obj,
+                    "field": field,
+                    "label": label,
+                    "current": str(getattr(obj, field, "") or ""),
+                    "proposed": self.proposed_value(insight),
+                    "reason": str((insight.data or {}).get("reason") or ""),
+                    "review_url": self._ai_url("review", insight.pk),
+                    "change_url": reverse(
+                        f"{self.admin_site.name}:{self.model._meta.app_label}_"
+                        f"{self.model._meta.model_name}_change",
+                        args=[quote(str(obj.pk))],
+                    ),
+                    "can_apply": self.has_change_permission(request, obj),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review AI proposals for %s") % self.model._meta.verbose_name_plural,
+            "subtitle": None,
+            "opts": self.model._meta,
+            "app_label": self.model._meta.app_label,
+            "rows": rows,
+            "total": total,
+            "more": max(0, total - len(pending)),
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "toolkit/ai/proposals.html", context)
+
+    def ai_review_view(self, request: HttpRequest, insight_id: int) -> HttpResponse:
+        """Apply or reject one proposal (POST). Applying validates the value with the
+        ModelAdmin's form for that field, saves through ``save_model`` and logs."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_ai_permission(request):
+            raise PermissionDenied
+        back = self.get_ai_proposals_url()
+        insight = self.pending_proposals(request).filter(pk=insight_id).first()
+        if insight is None:
+            self.message_user(
+                request,
+                _("That proposal was already reviewed or no longer exists; nothing changed."),
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(back)
+        obj = self.get_object(request, insight.object_id)
+        field = self.proposal_field(insight)
+        if obj is None or field is None:
+            self.message_user(
+                request, _("The record of that proposal is gone; nothing changed."), messages.ERROR
+            )
+            return HttpResponseRedirect(back)
+        decision = request.POST.get("decision")
+        if decision == "reject":
+            Insight.objects.filter(pk=insight.pk, review_status=ReviewStatus.PROPOSED).update(
+                review_status=ReviewStatus.REJECTED
+            )
+            self.message_user(request, _("Proposal for “%s” rejected.") % obj, messages.SUCCESS)
+            return HttpResponseRedirect(back)
+        if decision != "apply":
+            self.message_user(request, _("Choose Apply or Reject."), messages.ERROR)
+            return HttpResponseRedirect(back)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        error = self.apply_proposal(request, obj, field, self.proposed_value(insight), insight)
+        if error:
+            self.message_user(
+                request,
+                _("“%(obj)s” was left unchanged: %(error)s") % {"obj": obj, "error": error},
+                messages.ERROR,
+            )
+        else:
+            self.message_user(
+                request, _("The proposal was applied to “%s”.") % obj, messages.SUCCESS
+            )
+        return HttpResponseRedirect(back)
+
+    def apply_proposal(
+        self, request: HttpRequest, obj: models.Model, field: str, value: str, insight: Insight
+    ) -> str:
+        """Validate ``value`` for ``field`` with the ModelAdmin's form and save it with a
+        LogEntry; returns the validation errors as a sentence ("" when applied)."""
+        if field not in _form_fields(self, request, obj):
+            return _("the form of this page does not offer “%s”.") % field
+        form_class = self.get_form(request, obj, change=True, fields=[field])
+        form = form_class(data={field: value}, instance=obj)
+        if not form.is_valid():
+            return " ".join(
+                f"{name}: {' '.join(str(m) for m in msgs)}" for name, msgs in form.errors.items()
+            )
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            claimed = Insight.objects.filter(
+                pk=insight.pk, review_status=ReviewStatus.PROPOSED
+            ).update(review_status=ReviewStatus.APPLIED)
+            if not claimed:
+                return _("someone reviewed it meanwhile.")
+            new_object = self.save_form(request, form, change=True)
+            self.save_model(request, new_object, form, change=True)
+            message = construct_change_message(form, [], False)  # type: ignore[arg-type,unused-ignore]
+            self.log_change(request, new_object, message)
+        return ""
+
+
+def _form_fields(modeladmin: Any, request: HttpRequest, obj: Any) -> set[str]:
+    """Fields the ModelAdmin's change form lets this person edit."""
+    readonly = set(modeladmin.get_readonly_fields(request, obj))
+    fields = set(modeladmin.get_fields(request, obj))
+    return fields - readonly

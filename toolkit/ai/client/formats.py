@@ -1,0 +1,112 @@
+"""Structured output: how a request asks for JSON, and how the client falls back.
+
+With a schema a request first asks for ``response_format`` ``json_schema`` (OpenAI,
+vLLM, Ollama, LiteLLM). An endpoint that rejects that (HTTP 400/422, or any error
+naming ``response_format``) is asked again with ``{"type": "json_object", "schema":
+...}`` (the llama-cpp-python server, which turns that schema into a grammar), then
+with plain ``json_object``, then with no ``response_format`` at all. Below
+``json_schema`` the schema is also spelt out in the prompt, and the first JSON object
+in the text is taken (:func:`~toolkit.ai.client.answers.parse_json_answer`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from toolkit.ai.client.types import ChatRequest, ResponseFormat
+from toolkit.ai.endpoints import EndpointConfig
+from toolkit.ai.schema import is_strict
+
+__all__ = ["FORMATS", "RESAMPLE_TEMPERATURE", "rejects_format", "request_body"]
+
+#: The ways of asking for structure, strictest first: the order the client falls back in.
+FORMATS: tuple[ResponseFormat, ...] = (
+    "json_schema",
+    "json_object_with_schema",
+    "json_object",
+    "text",
+)
+
+#: An answer that is no JSON, or JSON of the wrong shape, is asked for once more (small
+#: models slip now and then); a request sent with temperature 0 is sent again with this
+#: one, since greedy decoding would repeat the same answer.
+RESAMPLE_TEMPERATURE = 0.5
+
+#: Statuses with which an endpoint rejects a ``response_format`` it does not support.
+_FORMAT_REJECTED_STATUSES = frozenset({400, 422})
+#: Words that show an error of any status is about the ``response_format`` (the
+#: llama-cpp-python server answers an unknown type with a 500 naming it).
+_FORMAT_ERROR_WORDS = (b"response_format", b"json_schema")
+
+
+def request_body(
+    endpoint: EndpointConfig,
+    request: ChatRequest,
+    fmt: ResponseFormat,
+    max_tokens: int,
+    resample: bool = False,
+) -> dict[str, Any]:
+    """The JSON body of one attempt at ``request``, asking for structure as ``fmt``."""
+    messages = [dict(message) for message in request.messages]
+    if endpoint.merge_system_prompt:
+        messages = merge_system_messages(messages)
+    body: dict[str, Any] = {**endpoint.options, "model": endpoint.model}
+    if resample and body.get("temperature") == 0:
+        # Greedy decoding would give the same broken answer again.
+        body["temperature"] = RESAMPLE_TEMPERATURE
+    # Ollama and the llama.cpp server read only max_tokens, not max_completion_tokens.
+    body["max_tokens"] = max_tokens
+    schema = request.schema
+    if schema is not None and fmt == "json_schema":
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": request.schema_name,
+                "schema": dict(schema),
+                "strict": is_strict(dict(schema)),
+            },
+        }
+    elif schema is not None:
+        if fmt == "json_object_with_schema":
+            body["response_format"] = {"type": "json_object", "schema": dict(schema)}
+        elif fmt == "json_object":
+            body["response_format"] = {"type": "json_object"}
+        # Without a schema in response_format the model learns the shape from the
+        # prompt; the last message is the one every chat template keeps.
+        if messages and isinstance(messages[-1].get("content"), str):
+            messages[-1]["content"] += (
+                "\n\nAnswer with only a JSON object that matches this JSON Schema:\n"
+                + json.dumps(schema, separators=(",", ":"))
+            )
+    body["messages"] = messages
+    return body
+
+
+def rejects_format(response: httpx.Response, content: bytes) -> bool:
+    """Whether an error response says the endpoint does not support the response_format."""
+    if response.status_code in _FORMAT_REJECTED_STATUSES:
+        return True
+    lowered = content[:4096].lower()
+    return any(word in lowered for word in _FORMAT_ERROR_WORDS)
+
+
+def merge_system_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold the text of system messages into the first user message."""
+    system: list[str] = []
+    rest: list[dict[str, Any]] = []
+    for message in messages:
+        if message.get("role") == "system" and isinstance(message.get("content"), str):
+            system.append(message["content"])
+        else:
+            rest.append(message)
+    if not system:
+        return messages
+    preamble = "\n\n".join(system)
+    for message in rest:
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            message["content"] = f"{preamble}\n\n{message['content']}"
+            return rest
+    return [{"role": "user", "content": preamble}, *rest]
