@@ -20,7 +20,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit.admin_ext.pagination import CURSOR_VAR
+from toolkit.admin_ext.changelist import CURSOR_VAR
 
 EXAMPLES = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "25"))
 

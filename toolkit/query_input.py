@@ -5,11 +5,12 @@ orderings. Some values fail only when the query is sent, past every check an adm
 makes: PostgreSQL refuses text holding a NUL character (psycopg raises while sending);
 a number beyond the column's integer range overflows SQLite's driver (Django guards
 ``exact``, ``gt``, ``gte``, ``lt`` and ``lte`` on integer fields, not a foreign key nor
-``__in``); and a parameter of megabytes makes a pattern no database plans cheaply. Django
-answers each with a server error. :func:`drop_unusable_parameters` removes such parameters from
-the request before the changelist reads it, with a message naming each; every toolkit
-changelist (the ``admin_ext`` mixins, and the toolkit's own admins through
-:class:`QueryInputMixin`) calls it first.
+``__in``); a parameter of megabytes, or a search of thousands of words, makes a query no
+database plans cheaply (SQLite refuses it). Django answers each with a server error.
+:func:`drop_unusable_parameters` removes such parameters from the request before the
+changelist reads it, with a message naming each; every toolkit changelist (the
+``admin_ext`` mixins, and the toolkit's own admins through :class:`QueryInputMixin`)
+calls it first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models.constants import LOOKUP_SEP
@@ -24,7 +26,12 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-__all__ = ["MAX_PARAMETER_LENGTH", "QueryInputMixin", "drop_unusable_parameters"]
+__all__ = [
+    "MAX_PARAMETER_LENGTH",
+    "MAX_SEARCH_WORDS",
+    "QueryInputMixin",
+    "drop_unusable_parameters",
+]
 
 #: Longest query-string value a changelist reads, in characters. A search box holds a
 #: few words; a filter value a date or a number; a keyset cursor a few hundred bytes.
@@ -32,6 +39,11 @@ MAX_PARAMETER_LENGTH = 10_000
 
 _DONE = "_toolkit_query_input_checked"
 
+
+#: Most words a search may hold. Django's search adds one condition per word, and a few
+#: thousand make a query SQLite refuses ("Expression tree is too large"). The toolkit's
+#: SearchMixin applies its own, lower cap with a message naming what it left out.
+MAX_SEARCH_WORDS = 100
 
 #: Lookups on an integer field that Django itself keeps from overflowing.
 GUARDED_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
@@ -42,6 +54,8 @@ def _problem(model: type[models.Model] | None, name: str, values: list[str]) -> 
         return _("it holds a NUL character")
     if len(name) > MAX_PARAMETER_LENGTH or any(len(v) > MAX_PARAMETER_LENGTH for v in values):
         return _("it is longer than %(max)d characters") % {"max": MAX_PARAMETER_LENGTH}
+    if name == SEARCH_VAR and any(len(v.split()) > MAX_SEARCH_WORDS for v in values):
+        return _("it has more than %(max)d words") % {"max": MAX_SEARCH_WORDS}
     if model is not None and _overflows(model, name, values):
         return _("the number is out of range")
     return None
