@@ -32,7 +32,6 @@ from django.contrib.messages.storage.base import BaseStorage, Message
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, QueryDict
-from django.test import RequestFactory
 from django.urls import NoReverseMatch, get_resolver, reverse
 
 from toolkit.exceptions import ToolkitError
@@ -253,7 +252,13 @@ class Selection:
             )
         except NoReverseMatch:
             path = "/"
-        request = RequestFactory().get(f"{path}?{self.query}" if self.query else path)
+        # A plain HttpRequest, not django.test's RequestFactory (test code, at run time):
+        # what the changelist reads of a request is its method, path, query and user.
+        request = HttpRequest()
+        request.method = "GET"
+        request.path = request.path_info = path
+        request.GET = QueryDict(self.query)
+        request.META = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": self.query}
         request.user = user
         request._messages = _CollectingStorage(request)  # type: ignore[attr-defined]
         return request
