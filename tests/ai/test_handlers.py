@@ -21,7 +21,7 @@ from toolkit.ai.models import Insight
 from toolkit.exceptions import AILimitExceeded
 from toolkit.jobs.models import Job, JobStatus
 from toolkit.jobs.runner import run_job
-from toolkit.jobs.tasks import resume_stale_jobs
+from toolkit.jobs.tasks import cancel_job, resume_stale_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +335,7 @@ def test_cancel_does_not_wait_for_the_model(catalog, superuser, llm):
         time.sleep(0.05)
     assert llm.requests > 0
     started = time.monotonic()
-    assert Job.objects.get(pk=job.pk).cancel()
+    assert cancel_job(Job.objects.get(pk=job.pk))
     assert time.monotonic() - started < 1.0
     worker.join(30)
     job.refresh_from_db()

@@ -25,7 +25,7 @@ from toolkit.ai.sources import AISource
 from toolkit.exceptions import AILimitExceeded
 from toolkit.jobs.models import Job, JobStatus
 from toolkit.jobs.runner import run_job
-from toolkit.jobs.tasks import start_job
+from toolkit.jobs.tasks import cancel_job, start_job
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +122,7 @@ def test_start_job_without_start_ai_job_cannot_pass_the_limit_either(
 ):
     settings.TOOLKIT_AI_DAILY_RECORD_LIMIT = 4
     template = start(superuser, 3)  # a job made the usual way, to copy its target
-    template.cancel()
+    cancel_job(template)
     job = start_job(
         AIJobHandler,
         user=superuser,
@@ -158,7 +158,7 @@ def test_cancelling_a_queued_job_gives_its_records_back(catalog, superuser, llm)
     job = start(superuser, 25)
     with pytest.raises(AILimitExceeded):
         start(superuser, 25, offset=25)
-    assert job.cancel()
+    assert cancel_job(job)
     assert used_today(superuser) == 0
     assert start(superuser, 25, offset=25).status == JobStatus.QUEUED
 

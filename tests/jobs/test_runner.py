@@ -16,8 +16,16 @@ from django.utils import timezone
 
 from demo.catalog.models import Product
 from toolkit.jobs.models import Job, JobStatus
-from toolkit.jobs.runner import JobRunner, Outcome, part_name, run_job
-from toolkit.jobs.tasks import requeue, resume_stale_jobs, start_job
+from toolkit.jobs.results import part_name
+from toolkit.jobs.runner import JobRunner, Outcome, run_job
+from toolkit.jobs.tasks import (
+    can_resume,
+    cancel_job,
+    enqueue,
+    requeue,
+    resume_stale_jobs,
+    start_job,
+)
 
 from . import handlers
 from .handlers import WorkerDied
@@ -139,7 +147,7 @@ def test_exception_fails_the_job_with_a_sentence_and_a_resume_continues(catalog)
     assert job.status == JobStatus.FAILED
     assert job.error == "The supplier's API refused the update"
     assert job.done == 25
-    assert job.can_resume
+    assert can_resume(job)
 
     assert requeue(job.pk)
     job.refresh_from_db()
@@ -165,7 +173,7 @@ def test_cancel_requested_mid_run_stops_before_the_next_chunk(catalog):
 def test_cancelling_a_queued_job_means_it_never_runs(catalog):
     before = stocks()
     job = queued("tests.bump_stock")
-    assert job.cancel()
+    assert cancel_job(job)
     assert job.status == JobStatus.CANCELLED
     assert run_job(job.pk) == "skipped"
     assert stocks() == before
@@ -175,7 +183,7 @@ def test_cancelling_a_finished_job_changes_nothing(catalog):
     job = queued("tests.bump_stock")
     run_job(job.pk)
     job.refresh_from_db()
-    assert not job.cancel()
+    assert not cancel_job(job)
     assert job.status == JobStatus.DONE
 
 
@@ -293,7 +301,8 @@ def test_max_run_time_hands_the_job_back_to_the_queue_between_chunks(catalog, ru
     job = queued("tests.time_sliced")
 
     with run_on_commit():
-        assert run_job(job.pk) == "queued"  # one chunk, then back to the queue...
+        # one chunk, then back to the queue...
+        assert run_job(job.pk, enqueue=enqueue) == "queued"
 
     job.refresh_from_db()  # ...where each new task did one more chunk, until done
     assert job.status == JobStatus.DONE
@@ -301,3 +310,12 @@ def test_max_run_time_hands_the_job_back_to_the_queue_between_chunks(catalog, ru
     assert job.attempts == 4  # three chunks, then one run that finds nothing left
     assert handlers.SEEN == sorted(before)
     assert stocks() == {pk: stock + 1 for pk, stock in before.items()}
+
+
+def test_a_run_given_no_way_to_queue_the_job_again_does_the_whole_job(catalog):
+    """Called in-process without ``enqueue`` (a script, a test), nothing would continue
+    a job handed back: max_run_time is not applied and the run finishes it."""
+    job = queued("tests.time_sliced")
+    assert run_job(job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.done, job.chunks, job.attempts) == (JobStatus.DONE, 60, 3, 1)

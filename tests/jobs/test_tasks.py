@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from demo.catalog.models import Product
 from toolkit.compat import TASKS_MODULE
 from toolkit.jobs import start_job
 from toolkit.jobs.models import Job, JobStatus
-from toolkit.jobs.tasks import process_job
+from toolkit.jobs.tasks import (
+    can_cancel,
+    can_resume,
+    cancel_job,
+    process_job,
+    resume_job,
+    resume_stale_jobs,
+)
 
 from . import handlers
 from .conftest import IMMEDIATE
@@ -84,11 +93,11 @@ def test_unreachable_queue_fails_the_job_with_a_sentence(catalog, settings, run_
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     assert job.error.startswith("Could not queue the job: Error 111 connecting")
-    assert job.can_resume  # once the queue is back
+    assert can_resume(job)  # once the queue is back
 
     settings.TASKS = IMMEDIATE
     with run_on_commit():
-        assert job.resume()
+        assert resume_job(job)
     job.refresh_from_db()
     assert (job.status, job.done) == (JobStatus.DONE, 60)
 
@@ -118,3 +127,63 @@ def test_handler_queue_name_routes_the_task(catalog, settings, run_on_commit, mo
     assert seen == ["bulk"]
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
+
+
+def test_cancelling_a_queued_job_ends_it_through_its_handler_once(catalog, monkeypatch):
+    """No run will ever end a job cancelled before it started: cancel_job() calls the
+    handler's on_end (which gives back what the job held) itself, and only then."""
+    from .handlers import BumpStock
+
+    ended = []
+    monkeypatch.setattr(BumpStock, "on_end", lambda self, job: ended.append(job.status))
+    job = start_job("tests.bump_stock", model=Product)  # its task waits for a commit
+    assert can_cancel(job)
+    assert cancel_job(job)
+    assert (job.status, str(job.message)) == (JobStatus.CANCELLED, "Cancelled before it started.")
+    assert ended == [JobStatus.CANCELLED]
+    assert not can_cancel(job)
+    assert not cancel_job(job)
+    assert ended == [JobStatus.CANCELLED]
+
+
+def test_cancelling_a_running_job_asks_its_run_to_stop_and_ends_nothing(catalog, monkeypatch):
+    from .handlers import BumpStock
+
+    ended = []
+    monkeypatch.setattr(BumpStock, "on_end", lambda self, job: ended.append(job.status))
+    job = start_job("tests.bump_stock", model=Product)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    assert cancel_job(job)
+    assert (job.status, job.cancel_requested, ended) == (JobStatus.RUNNING, True, [])
+
+
+def test_a_kind_that_cannot_be_cancelled_says_so(catalog):
+    job = start_job("tests.not_cancellable", model=Product)
+    assert not can_cancel(job)
+
+
+def test_a_job_claimed_before_leases_is_abandoned_after_its_handlers_stale_after(catalog):
+    """No lease expiry recorded: the handler's stale_after since the last heartbeat
+    decides, for the Resume button and resume_stale_jobs() alike."""
+    from .handlers import BumpStock
+
+    job = start_job("tests.bump_stock", model=Product)
+    silent = BumpStock.stale_after + timedelta(seconds=1)
+    running = Job.objects.filter(pk=job.pk)
+    running.update(status=JobStatus.RUNNING, heartbeat_at=timezone.now(), lease_expires_at=None)
+    job.refresh_from_db()
+    assert not can_resume(job)
+    running.update(heartbeat_at=timezone.now() - silent)
+    job.refresh_from_db()
+    assert can_resume(job)
+    assert resume_stale_jobs() == [job.pk]
+
+
+def test_a_job_of_an_unknown_kind_can_be_cancelled_but_not_resumed(db):
+    job = Job.objects.create(kind="gone.away", status=JobStatus.FAILED)
+    assert not can_resume(job)
+    assert not resume_job(job)
+    queued = Job.objects.create(kind="gone.away")
+    assert can_cancel(queued)
+    assert cancel_job(queued)
+    assert queued.status == JobStatus.CANCELLED

@@ -18,8 +18,12 @@ Django's tasks framework, with one progress page and one worker. Add
     job = start_job(ArchiveHandler, user=request.user, queryset=products)
     return redirect(job)  # the job's progress page
 
-The names below are the public API; ``Job``, ``JobStatus``, ``start_job`` and
-``resume_stale_jobs`` need the app registry and are imported on first use.
+A person's Cancel and Resume are :func:`cancel_job` and :func:`resume_job` (the job's
+admin page has both buttons).
+
+The names below are the public API; ``Job``, ``JobStatus``, ``start_job``,
+``cancel_job``, ``resume_job`` and ``resume_stale_jobs`` need the app registry and are
+imported on first use.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from toolkit.jobs.handlers import (
 
 if TYPE_CHECKING:
     from toolkit.jobs.models import Job, JobStatus
-    from toolkit.jobs.tasks import resume_stale_jobs, start_job
+    from toolkit.jobs.tasks import cancel_job, resume_job, resume_stale_jobs, start_job
 
 __all__ = [
     "Chunk",
@@ -49,9 +53,11 @@ __all__ = [
     "JobStatus",
     "JobTargetTooLarge",
     "UnknownJobKind",
+    "cancel_job",
     "get_handler",
     "register",
     "registered_handlers",
+    "resume_job",
     "resume_stale_jobs",
     "start_job",
 ]
@@ -59,6 +65,8 @@ __all__ = [
 _LAZY = {
     "Job": "toolkit.jobs.models",
     "JobStatus": "toolkit.jobs.models",
+    "cancel_job": "toolkit.jobs.tasks",
+    "resume_job": "toolkit.jobs.tasks",
     "resume_stale_jobs": "toolkit.jobs.tasks",
     "start_job": "toolkit.jobs.tasks",
 }

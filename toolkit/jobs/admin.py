@@ -40,7 +40,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from toolkit.jobs.handlers import find_handler
 from toolkit.jobs.models import Job, JobStatus
+from toolkit.jobs.tasks import can_cancel, can_resume, cancel_job, resume_job
 from toolkit.query_input import QueryInputMixin
 
 #: Jobs listed in the "Your recent jobs" box of a job's page.
@@ -140,7 +142,7 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("kind"))
     def kind_name(self, job: Job) -> str:
-        handler = job.handler
+        handler = find_handler(job.kind)
         return job.kind if handler is None else f"{handler.get_verbose_name()} ({job.kind})"
 
     # -- the progress page -------------------------------------------------------------
@@ -168,8 +170,8 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
             "job_cancel_url": self.job_url("cancel", job),
             "job_resume_url": self.job_url("resume", job),
             "job_download_url": self.job_url("download", job),
-            "job_can_cancel": allowed and job.can_cancel,
-            "job_can_resume": allowed and job.can_resume,
+            "job_can_cancel": allowed and can_cancel(job),
+            "job_can_resume": allowed and can_resume(job),
             "job_can_download": job.can_download(user),
             "job_download_name": posixpath.basename(job.result_file.name or ""),
             "job_tokens": bool(
@@ -181,7 +183,7 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
 
     def result_url(self, job: Job) -> str | None:
         """The handler's link to what a finished job produced, if any."""
-        handler = job.handler
+        handler = find_handler(job.kind)
         if handler is None or job.status != JobStatus.DONE:
             return None
         return handler.get_result_url(job)
@@ -246,13 +248,13 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         job = self.get_followed_job(request, object_id)
-        if not job.can_cancel:
+        if not can_cancel(job):
             if job.is_finished:
                 msg = _("This job has already finished; there is nothing to cancel.")
             else:
                 msg = _("This kind of job cannot be cancelled.")
             self.message_user(request, msg, messages.WARNING)
-        elif job.cancel() and job.status == JobStatus.CANCELLED:
+        elif cancel_job(job) and job.status == JobStatus.CANCELLED:
             self.message_user(request, _("The job was cancelled before it started."))
         elif job.is_active:
             self.message_user(
@@ -267,7 +269,7 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         job = self.get_followed_job(request, object_id)
-        if job.can_resume and job.resume():
+        if can_resume(job) and resume_job(job):
             self.message_user(request, _("The job is queued again; it continues where it stopped."))
         else:
             self.message_user(

@@ -7,6 +7,10 @@ evaluated again, JSON ``params``), who asked, and how far it got: ``status``, ``
 message or file, an error, timestamps, and the lease of the run that holds it (a token
 and when it expires unless the run's heartbeat renews it). Workers change it only
 through :mod:`toolkit.jobs.runner`.
+
+The model is the bottom of the job layer: it knows no handler. What needs one (may this
+job be cancelled or resumed, cancelling it, resuming it) is in :mod:`toolkit.jobs.tasks`,
+and the handler of a job is ``find_handler(job.kind)``.
 """
 
 from __future__ import annotations
@@ -24,9 +28,6 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from toolkit.jobs.exceptions import UnknownJobKind
-from toolkit.jobs.handlers import JobHandler, get_handler
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -172,14 +173,6 @@ class Job(models.Model):
     # -- derived state ---------------------------------------------------------------
 
     @property
-    def handler(self) -> JobHandler | None:
-        """A handler instance for the job's kind, or ``None`` if none is registered."""
-        try:
-            return get_handler(self.kind)
-        except UnknownJobKind:
-            return None
-
-    @property
     def target_model(self) -> type[models.Model] | None:
         if self.target_type_id is None:
             return None
@@ -207,11 +200,6 @@ class Job(models.Model):
             return None
         return min(100, self.processed * 100 // self.total)
 
-    @property
-    def can_cancel(self) -> bool:
-        handler = self.handler
-        return self.is_active and (handler is None or handler.is_cancellable(self))
-
     def is_stale(self, stale_after: timedelta | None = None, now: datetime | None = None) -> bool:
         """Running, but abandoned: the lease of the run that held it has expired (its
         heartbeat stopped) and, with ``stale_after``, no heartbeat came for that long.
@@ -219,7 +207,8 @@ class Job(models.Model):
         ``stale_after`` can only ask for a longer silence: a job whose lease is live
         belongs to a live run and is never stale, whatever ``stale_after`` says. A job
         claimed by a version without leases (no expiry recorded) is stale once its last
-        heartbeat is older than ``stale_after``, by default its handler's.
+        heartbeat is older than ``stale_after``; without one the model cannot tell and
+        answers ``False`` (:func:`toolkit.jobs.tasks.is_abandoned` passes the handler's).
         """
         if self.status != JobStatus.RUNNING:
             return False
@@ -230,18 +219,8 @@ class Job(models.Model):
                 return False
             return stale_after is None or last <= now - stale_after
         if stale_after is None:
-            handler = self.handler
-            if handler is None:
-                return False
-            stale_after = handler.get_stale_after(self)
-        return last < now - stale_after
-
-    @property
-    def can_resume(self) -> bool:
-        """A failed job, or one abandoned by a dead worker, may continue from its cursor."""
-        if self.handler is None:
             return False
-        return self.status == JobStatus.FAILED or self.is_stale()
+        return last < now - stale_after
 
     def is_visible_to(self, user: Any) -> bool:
         """Whether ``user`` may follow (and cancel) the job: its owner or a superuser."""
@@ -279,42 +258,6 @@ class Job(models.Model):
             "message": self.message,
             "error": self.error,
         }
-
-    # -- transitions requested by people -------------------------------------------
-
-    def cancel(self) -> bool:
-        """Cancel a queued job at once, or ask a running one to stop after its chunk.
-
-        Returns ``False`` when the job had already finished. Safe against a worker
-        claiming the job at the same moment: both updates are conditional.
-        """
-        now = timezone.now()
-        with transaction.atomic():
-            cancelled = Job.objects.filter(pk=self.pk, status=JobStatus.QUEUED).update(
-                status=JobStatus.CANCELLED,
-                cancel_requested=True,
-                finished_at=now,
-                message=_("Cancelled before it started."),
-            )
-            requested = cancelled or Job.objects.filter(
-                pk=self.pk, status=JobStatus.RUNNING
-            ).update(cancel_requested=True)
-            self.refresh_from_db()
-            handler = self.handler if cancelled else None
-            if handler is not None:
-                # No run will ever end it: what it held is given back here.
-                handler.on_end(self)
-        return bool(requested)
-
-    def resume(self) -> bool:
-        """Queue a failed or abandoned job again; it continues after its cursor.
-
-        The run that held the job (if its worker still lives) loses its lease and stops
-        before its next chunk. Returns ``False`` if the job cannot be resumed.
-        """
-        from toolkit.jobs.tasks import requeue
-
-        return requeue(self.pk)
 
 
 @receiver(post_delete, sender=Job)

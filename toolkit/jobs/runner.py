@@ -21,22 +21,20 @@ The guarantees, and how they hold:
 Nothing here depends on the tasks backend: claiming a task is the backend's business
 (``db_worker`` uses ``SELECT ... FOR UPDATE SKIP LOCKED``), claiming the job is ours: a
 duplicate task, or one delivered again by the backend, finds the job claimed and does
-nothing.
+nothing. Nor does the runner import the task that calls it (:mod:`toolkit.jobs.tasks`):
+a run that hands its job back to the queue uses the ``enqueue`` its caller gave it.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.core.files import File
-from django.core.files.base import ContentFile
-from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -45,11 +43,9 @@ from toolkit.jobs.exceptions import UnknownJobKind
 from toolkit.jobs.handlers import ChunkResult, JobHandler, get_handler
 from toolkit.jobs.leases import Lease, update_if_unchanged
 from toolkit.jobs.models import Job, JobStatus
+from toolkit.jobs.results import assemble_result, delete_parts_on_commit, write_part
 
 logger = logging.getLogger("toolkit.jobs")
-
-#: Result files are assembled in memory up to this size, then on disk.
-SPOOL_SIZE = 8 * 1024 * 1024
 
 
 class Outcome(enum.Enum):
@@ -64,16 +60,19 @@ class Outcome(enum.Enum):
 _UNPREPARED = object()
 
 
-def run_job(job_pk: int) -> str:
+#: How a run puts its job back on the queue (:func:`toolkit.jobs.tasks.enqueue`).
+Enqueue = Callable[[Job], None]
+
+
+def run_job(job_pk: int, *, enqueue: Enqueue | None = None) -> str:
     """Run the job with this primary key until it is done, cancelled, failed or taken
     over; return its status as the run left it ("skipped" when there was nothing to do).
+
+    ``enqueue`` queues the job again once the handler's ``max_run_time`` is up; the task
+    passes its own. Without it (the runner called in-process, by a test or a script)
+    nothing would continue a job handed back, so the run does the whole job.
     """
-    return JobRunner(job_pk).run()
-
-
-def part_name(job: Job, index: int) -> str:
-    """Storage name of the result-file part written by chunk number ``index``."""
-    return f"toolkit_jobs/parts/{job.pk}/{index:08d}"
+    return JobRunner(job_pk, enqueue=enqueue).run()
 
 
 def error_sentence(exc: BaseException) -> str:
@@ -82,8 +81,12 @@ def error_sentence(exc: BaseException) -> str:
 
 
 class JobRunner:
-    def __init__(self, job_pk: int) -> None:
+    """One run of one job: claim it, then commit its chunks one by one (see
+    :func:`run_job` for ``enqueue``)."""
+
+    def __init__(self, job_pk: int, *, enqueue: Enqueue | None = None) -> None:
         self.job_pk = job_pk
+        self.enqueue = enqueue
         #: The token this run writes as ``job.lease`` when it claims the job.
         self.token = uuid.uuid4().hex
         self.lease: Lease | None = None
@@ -104,7 +107,8 @@ class JobRunner:
         outcome = Outcome.CONTINUE
         try:
             self.count_total()
-            budget = self.max_run_time
+            # A run that could not queue its job again keeps it to the end.
+            budget = self.max_run_time if self.enqueue is not None else None
             deadline = None if budget is None else time.monotonic() + budget.total_seconds()
             chunks = 0
             while outcome is Outcome.CONTINUE:
@@ -181,8 +185,8 @@ class JobRunner:
 
     def hand_back(self) -> Outcome:
         """Queue the job again (its cursor kept) for a new task to continue."""
-        from toolkit.jobs.tasks import enqueue
-
+        enqueue = self.enqueue
+        assert enqueue is not None  # run() hands back only with one
         with transaction.atomic():
             job = self.locked_job()
             if job is None:
@@ -255,7 +259,7 @@ class JobRunner:
                         f"{type(handler).__name__} returned output but does not declare "
                         "produces_file = True."
                     )
-                self.write_part(job, result.output)
+                write_part(job, result.output)
             job.done += result.done
             job.failed += result.failed
             job.skipped += result.skipped
@@ -292,7 +296,7 @@ class JobRunner:
         assert handler is not None
         handler.on_finish(job)
         if handler.produces_file and not job.result_file:
-            self.assemble_result(job)
+            assemble_result(job, handler)
         job.status = JobStatus.DONE
         job.finished_at = timezone.now()
         job.heartbeat_at = job.finished_at
@@ -302,7 +306,8 @@ class JobRunner:
             job.message = handler.get_result_message(job)
         handler.on_end(job)
         job.save()
-        self.delete_parts_on_commit(job)
+        if handler.produces_file:
+            delete_parts_on_commit(job)
         logger.info("Job %s done: %s", job.pk, job.message)
 
     def mark_cancelled(self, job: Job) -> None:
@@ -315,7 +320,8 @@ class JobRunner:
         job.message = f"Cancelled after {job.done} of {total}."
         self.handler.on_end(job)
         job.save(update_fields=["status", "finished_at", "lease", "lease_expires_at", "message"])
-        self.delete_parts_on_commit(job)
+        if self.handler.produces_file:
+            delete_parts_on_commit(job)
         logger.info("Job %s cancelled after %s items", job.pk, job.done)
 
     def fail(self, exc: Exception) -> None:
@@ -340,56 +346,3 @@ class JobRunner:
         if job is None or job.status != JobStatus.RUNNING or job.lease != self.token:
             return None
         return job
-
-    def delete_parts_on_commit(self, job: Job) -> None:
-        assert self.handler is not None
-        if self.handler.produces_file and job.chunks:
-            storage, names = self.storage(job), [part_name(job, i) for i in range(job.chunks)]
-            transaction.on_commit(lambda: delete_quietly(storage, names))
-
-    @staticmethod
-    def storage(job: Job) -> Storage:
-        return job.result_file.storage
-
-    def write_part(self, job: Job, output: bytes | str) -> None:
-        # Named after the chunk's number, so a chunk that runs again after a crash
-        # replaces the part its first attempt may have left, never adds a second one.
-        name = part_name(job, job.chunks)
-        storage = self.storage(job)
-        if storage.exists(name):
-            storage.delete(name)
-        data = output.encode() if isinstance(output, str) else output
-        saved = storage.save(name, ContentFile(data))
-        if saved != name:  # pragma: no cover - a storage that renames on its own
-            raise RuntimeError(f"The storage saved a result part as {saved!r}, not {name!r}.")
-
-    def assemble_result(self, job: Job) -> None:
-        handler = self.handler
-        assert handler is not None
-        storage = self.storage(job)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE) as out:
-            write(out, handler.get_result_header(job))
-            for index in range(job.chunks):
-                name = part_name(job, index)
-                if not storage.exists(name):
-                    continue  # that chunk had no output
-                with storage.open(name, "rb") as part:
-                    while block := part.read(1024 * 1024):
-                        out.write(block)
-            write(out, handler.get_result_footer(job))
-            out.seek(0)
-            job.result_file.save(handler.get_result_filename(job), File(out), save=False)
-
-
-def write(out: Any, data: bytes | str) -> None:
-    if data:
-        out.write(data.encode() if isinstance(data, str) else data)
-
-
-def delete_quietly(storage: Storage, names: list[str]) -> None:
-    for name in names:
-        try:
-            if storage.exists(name):
-                storage.delete(name)
-        except OSError:  # pragma: no cover - leftovers are harmless
-            logger.warning("Could not delete the result part %s", name, exc_info=True)

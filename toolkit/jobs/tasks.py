@@ -1,9 +1,13 @@
-"""How jobs reach the tasks framework: one task, started after the transaction commits.
+"""How jobs reach the tasks framework, and what people do to them: start, cancel, resume.
 
 The job layer uses only the public ``django.tasks`` API (the ``django-tasks`` backport
 on Django 5.2), so the backend is the site's choice in ``TASKS``: the immediate backend
 in unit tests, django-tasks-db's ``db_worker`` in the demo, django-tasks-rq where a
 database queue is outgrown. The task's only argument is the job's primary key.
+
+This module sits above the runner and the handlers: the task hands the runner the
+:func:`enqueue` it needs to queue a job again, and what depends on a job's handler (may
+it be cancelled or resumed, giving back what it held) is decided here, not on the model.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from toolkit.compat import tasks_module
-from toolkit.jobs.handlers import JobHandler, get_handler_class, handler_name
+from toolkit.jobs.handlers import JobHandler, find_handler, get_handler_class, handler_name
 from toolkit.jobs.leases import update_if_unchanged
 from toolkit.jobs.models import Job, JobStatus
 from toolkit.jobs.runner import run_job
@@ -29,10 +34,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("toolkit.jobs")
 
 
+# Backends store a task by its import path, ``toolkit.jobs.tasks.process_job``: tasks
+# queued by any earlier version run only while this function keeps that name and module.
 @tasks_module().task
 def process_job(job_pk: int) -> str:
     """Run, or continue, the job ``job_pk``; returns the status the run left it in."""
-    return run_job(job_pk)
+    return run_job(job_pk, enqueue=enqueue)
 
 
 def start_job(
@@ -80,7 +87,7 @@ def start_job(
 
 def enqueue(job: Job) -> None:
     """Send the job's task once the current transaction commits (at once outside one)."""
-    handler = job.handler
+    handler = find_handler(job.kind)
     queue_name = handler.get_queue_name(job) if handler is not None else None
     transaction.on_commit(partial(send, job.pk, queue_name), using=job._state.db)
 
@@ -100,7 +107,7 @@ def send(job_pk: int, queue_name: str | None = None) -> None:
                 finished_at=timezone.now(),
             )
             job = Job.objects.filter(pk=job_pk).first() if failed else None
-            handler = job.handler if job is not None else None
+            handler = find_handler(job.kind) if job is not None else None
             if job is not None and handler is not None:
                 handler.on_end(job)
         return
@@ -118,11 +125,12 @@ def requeue(job_pk: int, *, stale_after: timedelta | None = None, failed: bool =
     heartbeat, or of two resumes, one wins. Returns whether the job was queued.
     """
     job = Job.objects.filter(pk=job_pk).first()
-    if job is None or job.handler is None:
+    handler = find_handler(job.kind) if job is not None else None
+    if job is None or handler is None:
         return False
     resumable = (
-        failed if job.status == JobStatus.FAILED else job.is_stale(stale_after)
-    )  # is_stale() is False for any status but running
+        failed if job.status == JobStatus.FAILED else is_abandoned(job, handler, stale_after)
+    )  # is_abandoned() is False for any status but running
     if not resumable:
         return False
     previous = job.status
@@ -165,3 +173,65 @@ def resume_stale_jobs(stale_after: timedelta | None = None, *, failed: bool = Fa
         for pk in candidates.values_list("pk", flat=True)
         if requeue(pk, stale_after=stale_after, failed=failed)
     ]
+
+
+def is_abandoned(job: Job, handler: JobHandler, stale_after: timedelta | None = None) -> bool:
+    """:meth:`Job.is_stale`, with the handler's ``stale_after`` for a job claimed by a
+    version without leases (no expiry recorded), which only the handler can tell."""
+    if stale_after is None and job.lease_expires_at is None:
+        stale_after = handler.get_stale_after(job)
+    return job.is_stale(stale_after)
+
+
+# -- what people do to a job (the admin's Cancel and Resume buttons) ------------------
+
+
+def can_cancel(job: Job) -> bool:
+    """Whether ``job`` may still be cancelled: not finished, and of a cancellable kind
+    (a job whose handler is gone can always be cancelled)."""
+    handler = find_handler(job.kind)
+    return job.is_active and (handler is None or handler.is_cancellable(job))
+
+
+def cancel_job(job: Job) -> bool:
+    """Cancel a queued job at once, or ask a running one to stop after its chunk.
+
+    Returns ``False`` when the job had already finished; ``job`` is refreshed either
+    way. Safe against a worker claiming the job at the same moment: both updates are
+    conditional. A job cancelled before any run claimed it gives back what it held
+    (its handler's ``on_end``) here, since no run ever will.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        cancelled = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.CANCELLED,
+            cancel_requested=True,
+            finished_at=now,
+            message=_("Cancelled before it started."),
+        )
+        requested = cancelled or Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            cancel_requested=True
+        )
+        job.refresh_from_db()
+        handler = find_handler(job.kind) if cancelled else None
+        if handler is not None:
+            handler.on_end(job)
+    return bool(requested)
+
+
+def can_resume(job: Job) -> bool:
+    """Whether ``job`` may continue from its cursor: it failed, or the worker running it
+    died (its lease expired), and its kind is still known."""
+    handler = find_handler(job.kind)
+    if handler is None:
+        return False
+    return job.status == JobStatus.FAILED or is_abandoned(job, handler)
+
+
+def resume_job(job: Job) -> bool:
+    """Queue a failed or abandoned job again; it continues after its cursor.
+
+    The run that held the job (if its worker still lives) loses its lease and stops
+    before its next chunk. Returns ``False`` if the job cannot be resumed.
+    """
+    return requeue(job.pk)

@@ -127,7 +127,7 @@ class ExportJobHandler(ChangelistJobHandler):
 
     def parts(self, job: Job) -> Iterator[IO[bytes]]:
         """The job's parts, in order, each open while it is read."""
-        from toolkit.jobs.runner import part_name
+        from toolkit.jobs.results import part_name
 
         storage = job.result_file.storage
         for index in range(job.chunks):

@@ -1,105 +1,25 @@
-"""The extension point of the job layer: a *handler* says how one kind of job works.
+"""The base class of every kind of job: :class:`JobHandler`.
 
-A handler is a small class with capability attributes and one method to write,
-:meth:`JobHandler.process_chunk`. The runner (:mod:`toolkit.jobs.runner`) does the rest:
-it re-evaluates the job's target, walks it in primary-key order one chunk at a time,
-and commits each chunk's writes together with the job's progress and cursor in one
-transaction, so a worker killed mid-chunk leaves nothing half-applied and a re-run
-continues after the last committed chunk.
-
-Handlers are registered by name; the name is what a :class:`~toolkit.jobs.models.Job`
-stores as its ``kind``. Define them in a ``jobs`` module of an installed app (found at
-start-up, like ``admin`` modules) so every worker process knows them::
-
-    # shop/jobs.py
-    from decimal import Decimal
-
-    from django.db.models import F
-
-    from toolkit.jobs import ChunkResult, JobHandler, register
-
-
-    @register
-    class RepriceHandler(JobHandler):
-        name = "shop.reprice"
-        verbose_name = "Reprice"
-
-        def process_chunk(self, job, objects):
-            factor = Decimal(job.params["factor"])  # params are JSON: a string here
-            return ChunkResult(done=objects.update(price=F("price") * factor))
-
-    # shop/admin.py, in an admin action
-    job = start_job(RepriceHandler, user=request.user, queryset=selected, params={"factor": "1.1"})
-    return redirect(job)  # its progress page
-
-A job's target is data that can be evaluated again in another process: by default a
-list of primary keys (``{"pks": [...]}``, up to :attr:`JobHandler.max_target_pks`), a
-filter (``{"filter": {"status": "draft"}}``) or the whole table (``{}``). A handler
-whose target is something else (the admin's changelist query string, a file to import)
-overrides :meth:`JobHandler.get_queryset` or, for targets that are not querysets at
-all, :meth:`JobHandler.get_chunk` and :meth:`JobHandler.get_total`.
+A handler says how one kind of job works: capability attributes, each with a
+``get_*(job)`` hook, and one method to write, :meth:`JobHandler.process_chunk`. The
+runner (:mod:`toolkit.jobs.runner`) calls these and does the rest.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import QuerySet
 
 from toolkit.conf import conf
-from toolkit.exceptions import ToolkitConfigurationError
-from toolkit.jobs.exceptions import JobTargetTooLarge, UnknownJobKind
+from toolkit.jobs.exceptions import JobTargetTooLarge
+from toolkit.jobs.handlers.chunks import Chunk, ChunkObjects, ChunkResult, json_value
 
 if TYPE_CHECKING:
+    # Type names only: the model knows no handler, so this import closes no cycle.
     from toolkit.jobs.leases import Lease
     from toolkit.jobs.models import Job
-
-#: What :meth:`JobHandler.process_chunk` receives: by default a queryset of the chunk's
-#: rows in primary-key order; a custom :meth:`JobHandler.get_chunk` may hand over a list.
-ChunkObjects = QuerySet[Any] | Sequence[Any]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """The next slice of a job's work, as returned by :meth:`JobHandler.get_chunk`."""
-
-    #: The items to process.
-    objects: ChunkObjects
-    #: JSON value stored as ``job.cursor`` once the chunk is committed: where the next
-    #: chunk starts (by default the primary key of the chunk's last row).
-    cursor: Any
-    #: How many items the chunk holds (the ``done`` count when the handler returns None).
-    size: int
-
-
-@dataclass
-class ChunkResult:
-    """What :meth:`JobHandler.process_chunk` reports about one chunk."""
-
-    #: Items handled successfully.
-    done: int = 0
-    #: Items that could not be handled (the job goes on; its ``failed`` count says so).
-    failed: int = 0
-    #: Items left alone because nothing needed doing (say, an AI result still valid).
-    skipped: int = 0
-    #: Numbers added to the job's ``stats`` (key by key), e.g. ``{"tokens_in": 420}``.
-    stats: dict[str, int | float] = field(default_factory=dict)
-    #: Bytes (or text, encoded as UTF-8) appended to the job's result file, for handlers
-    #: with ``produces_file``: one CSV chunk, one batch of JSON lines.
-    output: bytes | str = b""
-
-
-def json_value(value: Any) -> Any:
-    """A primary key as JSON: integers stay integers, anything else (UUID...) a string."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value if isinstance(value, str) else str(value)
 
 
 class JobHandler:
@@ -316,6 +236,8 @@ class JobHandler:
     # -- small hooks around the attributes -----------------------------------------
 
     def get_verbose_name(self) -> str:
+        """Human name of the operation, for lists and messages: ``verbose_name``, else
+        ``name``."""
         return str(self.verbose_name or self.name)
 
     def get_result_url(self, job: Job) -> str | None:
@@ -340,73 +262,3 @@ class JobHandler:
     def is_cancellable(self, job: Job) -> bool:
         """Whether the job may be cancelled; ``cancellable`` by default."""
         return self.cancellable
-
-
-# -- the registry ------------------------------------------------------------------
-
-_registry: dict[str, type[JobHandler]] = {}
-
-H = TypeVar("H", bound=type[JobHandler])
-
-
-def register(handler_class: H) -> H:
-    """Class decorator: make ``handler_class`` run the jobs whose kind is its ``name``.
-
-    Raises :class:`~toolkit.exceptions.ToolkitConfigurationError` for a missing name,
-    a name taken by another class, a bad ``chunk_size`` or a missing ``process_chunk``.
-    """
-    where = f"{handler_class.__module__}.{handler_class.__qualname__}"
-    name = handler_class.name
-    if not name or not isinstance(name, str):
-        raise ToolkitConfigurationError(f"{where} needs a `name` to be registered.")
-    chunk_size = handler_class.chunk_size
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-        raise ToolkitConfigurationError(
-            f"{where}.chunk_size must be a positive integer or None, not {chunk_size!r}."
-        )
-    if handler_class.process_chunk is JobHandler.process_chunk:
-        raise ToolkitConfigurationError(f"{where} must define process_chunk().")
-    existing = _registry.get(name)
-    if existing is not None and existing is not handler_class:
-        existing_where = f"{existing.__module__}.{existing.__qualname__}"
-        # The same class imported twice (a module reloaded) replaces itself.
-        if existing_where != where:
-            raise ToolkitConfigurationError(
-                f"Two job handlers are named {name!r}: {existing_where} and {where}. "
-                "Give one of them another `name`."
-            )
-    _registry[name] = handler_class
-    return handler_class
-
-
-def unregister(name: str) -> None:
-    """Forget the handler registered as ``name`` (tests use this)."""
-    _registry.pop(name, None)
-
-
-def get_handler_class(name: str) -> type[JobHandler]:
-    """The handler class registered as ``name``; raises :class:`UnknownJobKind`."""
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownJobKind(
-            f"No job handler is registered as {name!r}. Is the app that defines it in "
-            "INSTALLED_APPS, with the handler in its `jobs` module?"
-        ) from None
-
-
-def get_handler(name: str) -> JobHandler:
-    """A fresh instance of the handler registered as ``name``."""
-    return get_handler_class(name)()
-
-
-def registered_handlers() -> dict[str, type[JobHandler]]:
-    """Every registered handler class by name (a copy)."""
-    return dict(_registry)
-
-
-def handler_name(kind: str | type[JobHandler] | JobHandler) -> str:
-    """The registered name for a kind given as a name, a handler class or instance."""
-    if isinstance(kind, str):
-        return kind
-    return kind.name
