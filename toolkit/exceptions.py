@@ -9,6 +9,8 @@ One tree, so callers can catch as broadly or as narrowly as they need::
     │   │   └── UnknownOrderingField  the ordering names no field (an annotation?)
     │   └── InvalidCursor          a cursor that is garbled, forged or for another ordering
     ├── ImportFileError            an uploaded file cannot be imported at all (also a ValueError)
+    ├── PathError                  a lookup path that does not resolve on a model (.suggestion)
+    ├── TermProblem                a search term that cannot be used; the message says why
     ├── AILimitExceeded            an AI run would pass a budget limit (records, daily quota)
     └── AIError                    talking to an LLM endpoint failed (.endpoint, .attempts)
         ├── EndpointError          no usable HTTP answer (.status, .retryable)
@@ -148,3 +150,20 @@ class InvalidCursor(KeysetPaginationError):
 class ImportFileError(ToolkitError, ValueError):
     """An uploaded file that cannot be imported at all (not UTF-8, empty, beyond the
     import limits, not what its extension says); the message is for the person."""
+
+
+# --- search (toolkit.admin_ext.search) ----------------------------------------------------
+
+
+class PathError(ToolkitError):
+    """A lookup path (a search qualifier's, a search field's, a filter's) that does not
+    resolve on its model; ``suggestion`` is the closest valid name, for the hint."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+class TermProblem(ToolkitError):
+    """A search term that cannot be used. The search leaves the term out and shows this
+    message, which is for the person, in a warning."""

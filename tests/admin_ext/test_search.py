@@ -638,7 +638,7 @@ def test_a_stored_column_walks_the_ordering_for_more_matches_by_default(
 ):
     # 20,000 expected matches: sorted after matching when each row's vector costs a
     # computation (up to 50,000), walked with a stored column (up to 10,000).
-    monkeypatch.setattr("toolkit.admin_ext.search.estimate_rows", lambda queryset: 20_000)
+    monkeypatch.setattr("toolkit.admin_ext.search.options.estimate_rows", lambda queryset: 20_000)
     with CaptureQueriesContext(connection) as queries:
         search(root_client, "cable", url=url, o="-1")
     (page,) = [
@@ -663,7 +663,7 @@ def test_fulltext_ranks_only_when_few_rows_match(root_client, shop, monkeypatch)
     model_admin = fulltext_site._registry[Product]
     # The count alone decides here: the planner's estimate (the shortcut for common words)
     # follows the table's statistics, which tests run before this one may have left large.
-    monkeypatch.setattr("toolkit.admin_ext.search.estimate_rows", lambda queryset: None)
+    monkeypatch.setattr("toolkit.admin_ext.search.options.estimate_rows", lambda queryset: None)
     monkeypatch.setattr(model_admin, "search_fulltext_rank_max_rows", 2)
     assert ranked(root_client, "cable") == (True, ["HDMI-01", "USB-001"])
     monkeypatch.setattr(model_admin, "search_fulltext_rank_max_rows", 1)
@@ -691,9 +691,9 @@ def ordered_by(client, url, q, **params):
 def test_fulltext_skips_the_rank_count_when_the_planner_expects_many(
     root_client, shop, monkeypatch
 ):
-    from toolkit.admin_ext import search as search_module
+    from toolkit.admin_ext.search import options as search_options
 
-    monkeypatch.setattr(search_module, "estimate_rows", lambda queryset: 1_000_000)
+    monkeypatch.setattr(search_options, "estimate_rows", lambda queryset: 1_000_000)
     with CaptureQueriesContext(connection) as queries:
         listed, _, _ = search(root_client, "cable", url=FULLTEXT)
     sql = [q["sql"].upper() for q in queries.captured_queries]

@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from demo.catalog.models import Category, Product, Review, StockMovement, Supplier, Tag
 from tests.admin_ext.site_search import PLAIN
 from toolkit.admin_ext.search import SearchMixin
-from toolkit.admin_ext.search_fields import stock_value
+from toolkit.admin_ext.search.fields import stock_value
 
 pytestmark = pytest.mark.urls("tests.admin_ext.site_search")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils.text import smart_split
 
-from toolkit.admin_ext.search_syntax import (
+from toolkit.admin_ext.search.syntax import (
     EMPTY_VALUE,
     UNCLOSED_QUOTE,
     UNKNOWN_QUALIFIER,

@@ -19,7 +19,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from ..search_paths import PathError, resolve_path
+from ..search.paths import PathError, resolve_path
 from .base import FilterChoice, ToolkitFieldListFilter, request_memo
 
 __all__ = ["MultiSelectFilter"]

@@ -5,8 +5,7 @@ Stock first: the text is split exactly as ``ModelAdmin.get_search_results`` spli
 (Django's ``smart_split``), and a piece means what it means there unless it is one of
 the toolkit's operators below. So ``'usb c'`` and ``"usb c"`` are phrases, ``it's Bob's``
 is the one piece stock Django makes of it, and ``Re:``, ``ISBN:978…``, ``10:30``, a MAC
-or IPv6 address are words. The admin mixin in :mod:`toolkit.admin_ext.search` only
-turns the parsed terms into queries.
+or IPv6 address are words. :mod:`.query` only turns the parsed terms into queries.
 
 The toolkit's operators, applied to each piece:
 

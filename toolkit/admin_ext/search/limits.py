@@ -5,14 +5,14 @@ rejects a ``LIKE`` pattern over 50,000 bytes ("LIKE pattern too complex") and a
 condition nested a thousand deep ("expression tree too large"), and PostgreSQL any
 text holding the NUL character. :class:`SearchLimits` (a base of ``SearchMixin``)
 checks the text first and says what it left out, in a message, instead of a 500.
+:class:`~.checks.SearchChecks` checks the limits themselves (``toolkit.E015``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from django.core import checks
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -78,22 +78,6 @@ class SearchLimits:
             "terms": named,
         }
         return list(terms[:limit]), message
-
-    def _check_search_limits(self) -> list[checks.CheckMessage]:
-        errors: list[checks.CheckMessage] = []
-        for name in ("search_max_terms", "search_max_length"):
-            value: Any = getattr(self, name)
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                continue
-            errors.append(
-                checks.Error(
-                    f"The value of '{name}' must be a positive integer, not {value!r}.",
-                    hint=f"For example {name} = {getattr(SearchLimits, name)} (the default).",
-                    obj=type(self),
-                    id="toolkit.E015",
-                )
-            )
-        return errors
 
 
 def has_nul(text: str) -> bool:

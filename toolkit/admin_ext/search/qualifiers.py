@@ -1,6 +1,6 @@
 """What a qualifier term means: ``price>=10``, ``tag:sale``, ``created=2025-01-01``.
 
-:func:`qualifier_condition` turns a parsed :class:`~.search_syntax.QualifiedTerm` and the
+:func:`qualifier_condition` turns a parsed :class:`~.syntax.QualifiedTerm` and the
 lookup path it is declared with into a condition for ``QuerySet.filter()``. Values are
 converted by the field's own form field, so a value the field cannot hold is a message
 for the person (:class:`TermProblem` or ``ValidationError``), never a database error.
@@ -16,8 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-from .search_paths import PathError, resolve_path
-from .search_syntax import QualifiedTerm
+from toolkit.exceptions import TermProblem
+
+from .paths import PathError, resolve_path
+from .syntax import QualifiedTerm
 
 __all__ = [
     "COMPARABLE_FIELDS",
@@ -62,10 +64,6 @@ _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 # of the calendar.
 _NOTHING: list[tuple[str, Any]] = [("in", [])]
 _ANY_VALUE: list[tuple[str, Any]] = [("isnull", False)]
-
-
-class TermProblem(Exception):
-    """A term that cannot be used; the message says why, for the person."""
 
 
 def qualifier_condition(model: type[models.Model], term: QualifiedTerm, path: str) -> Any:

@@ -16,20 +16,19 @@ not included) gets no menu rather than a ``NoReverseMatch``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, QueryDict
 from django.urls import NoReverseMatch, reverse
 
+from .options import SavedViewsOptionsMixin
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group
 
-    from toolkit.admin_ext.forms import SavedViewForm
     from toolkit.admin_ext.models import SavedView
 
-#: A ModelAdmin with :class:`~toolkit.admin_ext.SavedViewsMixin`: not imported, since
-#: ``saved_views.py`` imports this module (imports run one way).
-SavedViewsMixin = Any
+    from .forms import SavedViewForm
 
 __all__ = ["SavedViewEntry", "SavedViewsLinks", "SavedViewsPanel", "build_links", "build_panel"]
 
@@ -85,7 +84,7 @@ class SavedViewsPanel:
         return next((entry for entry in self.entries if entry.is_current), None)
 
 
-def saved_views_url(model_admin: SavedViewsMixin, name: str, *args: object) -> str | None:
+def saved_views_url(model_admin: SavedViewsOptionsMixin, name: str, *args: object) -> str | None:
     """The URL of one of ``model_admin``'s saved-views views, or ``None`` where its URLs
     are not routed."""
     site, opts = model_admin.admin_site.name, model_admin.opts
@@ -97,7 +96,9 @@ def saved_views_url(model_admin: SavedViewsMixin, name: str, *args: object) -> s
         return None
 
 
-def build_links(model_admin: SavedViewsMixin, request: HttpRequest) -> SavedViewsLinks | None:
+def build_links(
+    model_admin: SavedViewsOptionsMixin, request: HttpRequest
+) -> SavedViewsLinks | None:
     """The closed menu of this changelist request (no query), or ``None`` when the
     saved-views URLs cannot be reversed."""
     panel_url = saved_views_url(model_admin, "saved_views_menu")
@@ -109,10 +110,10 @@ def build_links(model_admin: SavedViewsMixin, request: HttpRequest) -> SavedView
     return SavedViewsLinks(panel_url=panel_url + suffix, page_url=page_url + suffix)
 
 
-def build_panel(model_admin: SavedViewsMixin, request: HttpRequest) -> SavedViewsPanel:
+def build_panel(model_admin: SavedViewsOptionsMixin, request: HttpRequest) -> SavedViewsPanel:
     """The opened menu for the changelist query in ``request.GET``: two queries (the
     views, the person's groups), however many views there are."""
-    from toolkit.admin_ext.forms import SavedViewForm
+    from .forms import SavedViewForm
 
     current = model_admin._without_ignored(request, request.GET)
     query = current.urlencode()

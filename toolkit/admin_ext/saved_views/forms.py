@@ -1,7 +1,7 @@
-"""Forms of the admin extensions.
+"""The form of a view being saved: its name, and the group it is shared with.
 
-Imported lazily (from inside views): this module touches ``django.contrib.auth``
-models, which cannot be imported while apps are still loading.
+Imported lazily (from inside the views and the menu): this module touches
+``django.contrib.auth`` models, which cannot be imported while apps are still loading.
 """
 
 from __future__ import annotations

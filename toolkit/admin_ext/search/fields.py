@@ -32,8 +32,8 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.constants import LOOKUP_SEP
 
-from .search_paths import PathError, Target, resolve_path
-from .search_qualifiers import in_range
+from .paths import PathError, Target, resolve_path
+from .qualifiers import in_range
 
 __all__ = ["SearchLookup", "all_words", "any_field", "search_lookups", "stock_value"]
 

@@ -19,15 +19,9 @@ from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext as _
 
+from toolkit.exceptions import PathError
+
 __all__ = ["PathError", "Target", "closest", "describe_field", "field_names", "resolve_path"]
-
-
-class PathError(Exception):
-    """A lookup path that does not resolve; ``suggestion`` is the closest valid name."""
-
-    def __init__(self, message: str, suggestion: str | None = None) -> None:
-        super().__init__(message)
-        self.suggestion = suggestion
 
 
 @dataclass(frozen=True)
