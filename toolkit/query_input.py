@@ -82,15 +82,29 @@ def _integer_target(model: type[models.Model], name: str) -> tuple[Any, bool, st
     return field, related, lookup
 
 
+#: Parts of a date or time a lookup compares as a number (``created__year=2025``).
+DATE_PARTS = frozenset(
+    {"year", "iso_year", "quarter", "month", "week", "week_day", "iso_week_day", "day",
+     "hour", "minute", "second"}
+)  # fmt: skip
+
+#: A date part beyond this does not fit the C integer Python's datetime takes: Django
+#: catches the ValueError of a year such as 10000, not this OverflowError.
+DATE_PART_RANGE = (-(2**31), 2**31 - 1)
+
+
 def _overflows(model: type[models.Model], name: str, values: list[str]) -> bool:
     field, related, lookup = _integer_target(model, name)
-    internal_type = getattr(field, "get_internal_type", None)
-    if internal_type is None or (not related and lookup in GUARDED_LOOKUPS):
-        return False
-    try:
-        low, high = connection.ops.integer_field_range(internal_type())
-    except KeyError:
-        return False  # not an integer column
+    if isinstance(field, models.DateField | models.TimeField):
+        if lookup.split(LOOKUP_SEP)[0] not in DATE_PARTS:
+            return False
+        low, high = DATE_PART_RANGE
+    elif isinstance(field, models.IntegerField):
+        if not related and lookup in GUARDED_LOOKUPS:
+            return False
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+    else:
+        return False  # text, decimals...: their own validation answers them
     for value in values:
         for item in value.split(","):
             try:
@@ -107,7 +121,8 @@ def drop_unusable_parameters(
 ) -> list[str]:
     """Leave out of ``request.GET`` every parameter no database can take; warn about each.
 
-    With ``model``, filter parameters are also checked against its integer columns.
+    With ``model``, filter parameters are also checked against its integer columns and
+    the parts of its dates.
     Returns the names left out. Idempotent: a request is checked once, however many
     mixins ask.
     """
