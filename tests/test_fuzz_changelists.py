@@ -11,6 +11,8 @@ Admins of other apps (``django.contrib.auth``'s) are Django's own and out of sco
 
 from __future__ import annotations
 
+import atexit
+import collections
 import os
 import string
 
@@ -23,6 +25,12 @@ from hypothesis import strategies as st
 from toolkit.admin_ext.changelist import CURSOR_VAR
 
 EXAMPLES = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "25"))
+
+#: Query strings sent, by test (``TOOLKIT_FUZZ_REPORT=1`` prints them at exit, without
+#: xdist: how many inputs of each class were tried).
+SENT: collections.Counter[str] = collections.Counter()
+if os.environ.get("TOOLKIT_FUZZ_REPORT"):
+    atexit.register(lambda: print("\nfuzz inputs tried:", dict(SENT), "total", sum(SENT.values())))
 
 ADMINS = sorted(
     (model._meta.label_lower, model_admin)
@@ -128,6 +136,7 @@ def get(client, model_admin, query):
     opts = model_admin.model._meta
     url = f"/admin/{opts.app_label}/{opts.model_name}/"
     response = client.get(url, query)
+    SENT[os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split("[")[0]] += 1
     assert response.status_code < 500, (url, query)
     return response
 
