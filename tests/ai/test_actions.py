@@ -34,7 +34,7 @@ def test_builtin_actions_are_registered_and_resolve_from_name_class_or_instance(
 
 def test_every_action_needs_run_ai_by_default():
     for action in (SummarizeAction, FlagAnomaliesAction, SummarizeSelectionAction):
-        assert action.permission == "toolkit.run_ai"
+        assert action.permission == "toolkit_ai.run_ai"
 
 
 def test_a_custom_action_registers_once_by_name():

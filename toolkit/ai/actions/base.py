@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from toolkit.ai.models import Insight
+from toolkit.ai.permissions import RUN_AI_PERMISSION
 from toolkit.ai.prompts import render_prompt
 from toolkit.ai.runs.base import Run, RunOptions
 from toolkit.ai.runs.records import RecordRun
@@ -51,7 +52,7 @@ class AIAction:
     #: The insight kind it produces ("summary", "anomalies", "digest", ...).
     kind: ClassVar[str] = ""
     #: The permission a person needs to run it.
-    permission: ClassVar[str] = "toolkit.run_ai"
+    permission: ClassVar[str] = RUN_AI_PERMISSION
     #: Name of the user-message template (see :mod:`toolkit.ai.prompts`).
     prompt_template: ClassVar[str] = ""
     #: Name of the system-message template.
