@@ -283,7 +283,10 @@ def deletion_summary(
     protected: dict[type[models.Model], int] = {}
     protecting: list[QuerySet[Any]] = []
     root = _root(queryset)
-    deleted[root.model] = root.count() if exact else int(root.exists())
+    # The selection itself is counted as it is: wrapped in ``pk IN (...)`` (as the
+    # relations below need it), counting 100,000 of a million rows took ten times longer.
+    selection = queryset.order_by()
+    deleted[root.model] = selection.count() if exact else int(selection.exists())
 
     def visit(effect: str, model: type[models.Model], rows: QuerySet[Any]) -> int:
         found = count(rows)
