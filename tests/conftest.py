@@ -51,6 +51,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _endpoints_met_for_the_first_time():
+    """The form of structured output an endpoint accepts is remembered for the process
+    (``toolkit.ai.client``); tests reuse URLs and ports, so each starts without it."""
+    from toolkit.ai.client import forget_accepted_formats
+
+    forget_accepted_formats()
+    yield
+    forget_accepted_formats()
+
+
 @pytest.fixture
 def superuser(django_user_model):
     return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")

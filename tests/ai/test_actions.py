@@ -17,8 +17,35 @@ from toolkit.ai.actions import (
 )
 from toolkit.ai.models import Insight
 from toolkit.ai.schema import validate
-from toolkit.ai.sources import RecordPayload
+from toolkit.ai.sources import RecordPayload, dumps_data
 from toolkit.exceptions import ToolkitConfigurationError
+
+# -- an action a project writes: well under 30 lines ----------------------------------
+
+
+class TranslateAction(AIAction):
+    """Each record's name in French, kept as an insight of its own kind."""
+
+    name = "test_translate_name"
+    description = "Translate names to French"
+    kind = "translation"
+    schema = {
+        "type": "object",
+        "properties": {"french": {"type": "string", "maxLength": 200}},
+        "required": ["french"],
+        "additionalProperties": False,
+    }
+
+    def get_batch_messages(self, payloads, source, batch=None):
+        records = "".join(f"<record id={dumps_data(p.pk)}>{p.as_json()}</record>" for p in payloads)
+        return [
+            {"role": "system", "content": self.get_system_prompt(source)},
+            {"role": "user", "content": f"Translate each name into French.\n{records}"},
+        ]
+
+    def handle_answer(self, insight, answer, payload=None):
+        insight.data = answer
+        insight.text = answer["french"]
 
 
 def test_builtin_actions_are_registered_and_resolve_from_name_class_or_instance():
@@ -175,3 +202,33 @@ def test_only_proposals_have_a_review_page():
     assert SuggestSku().get_review_url(ProposalsAdmin()) == "/admin/catalog/product/ai-proposals/"
     assert SuggestSku().get_review_url(object()) is None
     assert SummarizeAction().get_review_url(ProposalsAdmin()) is None
+
+
+@pytest.mark.django_db
+def test_an_action_defined_in_a_test_is_offered_run_and_stored_like_the_built_in_ones(
+    catalog, admin_client, settings, monkeypatch
+):
+    from demo.catalog.admin import ProductAdmin
+    from demo.catalog.models import Product
+    from tests.ai.fault_server import FaultServer
+
+    monkeypatch.setattr(ProductAdmin, "ai_actions", [SummarizeAction, TranslateAction])
+    products = list(Product.objects.order_by("pk")[:2])
+    with FaultServer(answer={"french": "Table en chêne"}) as server:
+        settings.TOOLKIT_AI = {"default": {"BASE_URL": server.url, "MODEL": "m"}}
+        settings.TOOLKIT_AI_BACKGROUND_THRESHOLD = 10
+        changelist = admin_client.get("/admin/catalog/product/")
+        assert "Translate names to French" in changelist.text
+        admin_client.post(
+            "/admin/catalog/product/",
+            {"action": "ai_test_translate_name", "_selected_action": [p.pk for p in products]},
+        )
+        bodies = list(server.bodies)
+
+    assert [body["response_format"]["json_schema"]["name"] for body in bodies] == [
+        "test_translate_name"
+    ] * 2
+    assert "Translate each name into French." in bodies[0]["messages"][-1]["content"]
+    stored = Insight.objects.filter(action="test_translate_name", status="ok")
+    assert sorted(stored.values_list("object_id", flat=True)) == sorted(str(p.pk) for p in products)
+    assert {(i.kind, i.text) for i in stored} == {("translation", "Table en chêne")}

@@ -20,6 +20,7 @@ from toolkit.ai.client import (
     AsyncClient,
     ChatRequest,
     Client,
+    forget_accepted_formats,
     parse_json_answer,
 )
 from toolkit.ai.endpoints import EndpointConfig
@@ -553,6 +554,54 @@ def test_a_500_not_about_the_format_is_retried_in_the_same_format(make_client, s
     client, _script = make_client(httpx.Response(500, json={"error": "overloaded"}), ok())
     result = client.complete(MESSAGES, schema=SCHEMA)
     assert (result.response_format, len(sleeps)) == ("json_schema", 1)
+
+
+def test_the_form_an_endpoint_takes_is_remembered_for_every_later_client(make_client):
+    first, _ = make_client(_reject({"json_schema"}))
+    first.complete(MESSAGES, schema=SCHEMA)
+
+    later, script = make_client(_reject({"json_schema"}))  # a new run, a new job chunk
+    result = later.complete(MESSAGES, schema=SCHEMA)
+    assert (result.response_format, result.attempts) == ("json_object_with_schema", 1)
+    assert [body["response_format"]["type"] for body in script.bodies] == ["json_object"]
+
+    # Another model, or another server, is asked for json_schema as usual.
+    for other in ({"model": "other-model"}, {"base_url": "http://other.test/v1"}):
+        client, _ = make_client(ok(), **other)
+        assert client.complete(MESSAGES, schema=SCHEMA).response_format == "json_schema"
+
+    forget_accepted_formats()
+    again, _ = make_client(ok())
+    assert again.complete(MESSAGES, schema=SCHEMA).response_format == "json_schema"
+
+
+def test_a_fallback_is_logged_once_at_info_however_many_requests_met_it(caplog):
+    # Four requests in flight are all refused json_schema before any answer comes back.
+    refused = threading.Barrier(4, timeout=5)
+    reject = _reject({"json_schema"})
+
+    def handler(request):
+        response = reject(request)
+        if response.status_code == 400:
+            refused.wait()
+        return response
+
+    caplog.set_level(logging.DEBUG, logger="toolkit")
+    requests = [ChatRequest(MESSAGES, schema=SCHEMA, key=n) for n in range(8)]
+    for _ in range(2):  # a second run, as a job's next chunk would be
+        with Client(endpoint(concurrency=4), transport=httpx.MockTransport(handler)) as client:
+            outcomes = list(client.complete_many(requests))
+        assert all(outcome.ok for outcome in outcomes)
+
+    by_level = {}
+    for record in caplog.records:
+        by_level.setdefault(record.levelname, []).append(record.getMessage())
+    assert set(by_level) == {"DEBUG", "INFO"}
+    assert len(by_level["DEBUG"]) == 4  # one per refused request, for diagnosis
+    assert by_level["INFO"] == [
+        "LLM endpoint 'default' takes structured output as json_object_with_schema, not "
+        "json_schema; this process asks it for that from now on."
+    ]
 
 
 # -- system prompts for templates without a system role -------------------------------

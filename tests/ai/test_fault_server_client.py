@@ -177,6 +177,17 @@ def test_fallback_is_remembered_across_requests_on_one_client(server):
     assert formats == ["json_schema", "json_object", "json_object"]
 
 
+def test_a_server_refusing_json_schema_with_a_500_meets_it_once_per_process(server):
+    # llama-cpp-python's server: a 500 (and a traceback in its log) for json_schema.
+    server.mode = "reject_json_schema"
+    for driver in ("sync", "async", "sync"):  # three runs, each with a client of its own
+        result, _ = complete(driver, endpoint(server))
+        assert result.data == server.answer
+    formats = [body["response_format"]["type"] for body in server.bodies]
+    assert formats == ["json_schema", "json_object", "json_object", "json_object"]
+    assert all("schema" in body["response_format"] for body in list(server.bodies)[1:])
+
+
 def test_a_large_answer_is_read_when_the_limit_allows_it(server):
     server.mode = "huge"
     server.huge_bytes = 3 * 1024 * 1024

@@ -99,6 +99,19 @@ def test_a_fault_leaves_each_record_ok_or_failed_and_a_rerun_completes_them(
     assert KEY not in " ".join(first.errors + second.errors)
 
 
+def test_only_the_first_run_asks_a_server_in_a_form_it_refuses(catalog, server):
+    server.mode = "reject_json_schema"  # as llama-cpp-python's server: a 500
+    source = AISource(Product, fields=SOURCE_FIELDS)
+    items = list(Product.objects.order_by("pk")[:6])
+    first = run_action(SummarizeAction, source, items[:3], endpoint=endpoint(server))
+    asked_by_first = len(server.bodies)
+    second = run_action(SummarizeAction, source, items[3:], endpoint=endpoint(server))
+    assert (first.ok, second.ok) == (3, 3)
+    kinds = [body["response_format"]["type"] for body in server.bodies]
+    assert 1 <= kinds[:asked_by_first].count("json_schema") <= 3  # those in flight at once
+    assert kinds[asked_by_first:] == ["json_object"] * 3
+
+
 def test_a_fault_in_the_middle_of_a_batch_answer_keeps_the_other_requests(catalog, server):
     items = list(Product.objects.order_by("pk")[:6])
     source = AISource(Product, fields=SOURCE_FIELDS)

@@ -8,10 +8,8 @@ callers that want one call. What a run does, step by step, is told there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
-
-from django.db import models
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from toolkit.ai.actions import AIAction, resolve_action
 from toolkit.ai.client import Client
@@ -23,6 +21,8 @@ from toolkit.ai.runs import (
     DigestRun,
     DryRun,
     RecordRun,
+    Records,
+    Run,
     RunOptions,
     RunReport,
     findings,
@@ -46,11 +46,18 @@ __all__ = [
     "run_digest",
 ]
 
+RunT = TypeVar("RunT", bound=Run)
+
+# What is said of an action of the wrong kind, after its name.
+_NOT_PER_RECORD = "works on a whole selection: use run_digest() for it."
+_NO_ESTIMATE = "works on a whole selection: it has no per-record estimate."
+_NOT_A_DIGEST = "is not a selection action; use run_action() for it."
+
 
 def run_action(
     action: str | AIAction | type[AIAction],
     source: AISource,
-    records_or_queryset: models.QuerySet[Any] | Iterable[models.Model],
+    records_or_queryset: Records,
     *,
     user: Any = None,
     force: bool = False,
@@ -87,11 +94,6 @@ def run_action(
     limit would be passed, and ``ToolkitConfigurationError`` for an endpoint that is not
     configured. Endpoint failures never raise: they end on the records as ``failed``.
     """
-    resolved = resolve_action(action)
-    if not issubclass(resolved.run_class, RecordRun):
-        raise ToolkitConfigurationError(
-            f"{resolved.name!r} works on a whole selection: use run_digest() for it."
-        )
     options = RunOptions(
         user=user,
         enforce_limits=enforce_limits,
@@ -106,20 +108,20 @@ def run_action(
         on_progress=on_progress,
         should_stop=should_stop,
     )
-    return resolved.new_run(source, records_or_queryset, options).execute()
+    run = _new_run(action, source, records_or_queryset, options, RecordRun, _NOT_PER_RECORD)
+    return run.execute()
 
 
 def estimate(
     action: str | AIAction | type[AIAction],
     source: AISource,
-    records: models.QuerySet[Any] | Iterable[models.Model],
+    records: Records,
     *,
     endpoint: str | EndpointConfig | None = None,
     records_per_prompt: int = 1,
     force: bool = False,
 ) -> DryRun:
     """What :func:`run_action` would send, without sending or storing anything."""
-    resolved = resolve_action(action)
     options = RunOptions(
         endpoint=endpoint,
         records_per_prompt=records_per_prompt,
@@ -127,18 +129,13 @@ def estimate(
         dry_run=True,
         keep_insights=False,
     )
-    run = resolved.new_run(source, records, options)
-    if not isinstance(run, RecordRun):
-        raise ToolkitConfigurationError(
-            f"{resolved.name!r} works on a whole selection: it has no per-record estimate."
-        )
-    return run.estimate()
+    return _new_run(action, source, records, options, RecordRun, _NO_ESTIMATE).estimate()
 
 
 def run_digest(
     action: str | AIAction | type[AIAction],
     source: AISource,
-    queryset: models.QuerySet[Any] | Iterable[models.Model],
+    queryset: Records,
     *,
     user: Any = None,
     scope: dict[str, Any] | None = None,
@@ -155,11 +152,6 @@ def run_digest(
     ``enforce_limits``, the records are reserved against their limits first; answered,
     the digest counts them all, failed, none.
     """
-    resolved = resolve_action(action)
-    if not issubclass(resolved.run_class, DigestRun):
-        raise ToolkitConfigurationError(
-            f"{resolved.name!r} is not a selection action; use run_action() for it."
-        )
     options = RunOptions(
         user=user,
         enforce_limits=enforce_limits,
@@ -169,7 +161,26 @@ def run_digest(
         job=job,
         scope=scope,
     )
-    run = resolved.new_run(source, queryset, options)
+    run = _new_run(action, source, queryset, options, DigestRun, _NOT_A_DIGEST)
     run.execute()
-    assert isinstance(run, DigestRun) and run.insight is not None
+    assert run.insight is not None
     return run.insight
+
+
+def _new_run(
+    action: str | AIAction | type[AIAction],
+    source: AISource,
+    records: Records,
+    options: RunOptions,
+    kind: type[RunT],
+    otherwise: str,
+) -> RunT:
+    """The run of ``action`` over ``records``; an action whose run is not a ``kind``
+    raises, its name followed by ``otherwise``."""
+    resolved = resolve_action(action)
+    # The class first: making a run counts its records.
+    if issubclass(resolved.run_class, kind):
+        run = resolved.new_run(source, records, options)
+        if isinstance(run, kind):
+            return run
+    raise ToolkitConfigurationError(f"{resolved.name!r} {otherwise}")

@@ -10,20 +10,19 @@ How it runs over records is its :attr:`AIAction.run_class`: a
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from toolkit.ai.models import Insight
 from toolkit.ai.permissions import RUN_AI_PERMISSION
 from toolkit.ai.prompts import render_prompt
-from toolkit.ai.runs.base import Run, RunOptions
+from toolkit.ai.runs.base import Records, Run, RunOptions
 from toolkit.ai.runs.records import RecordRun
 from toolkit.ai.sources import AISource, RecordPayload, dumps_data
 from toolkit.exceptions import ToolkitConfigurationError
 
 if TYPE_CHECKING:
     from django.contrib import admin
-    from django.db import models
 
 __all__ = ["AIAction"]
 
@@ -92,12 +91,7 @@ class AIAction:
 
     # -- how it runs -------------------------------------------------------------------
 
-    def new_run(
-        self,
-        source: AISource,
-        records: models.QuerySet[Any] | Iterable[models.Model],
-        options: RunOptions | None = None,
-    ) -> Run:
+    def new_run(self, source: AISource, records: Records, options: RunOptions | None = None) -> Run:
         """A run of this action over ``records``, ready to :meth:`~toolkit.ai.runs.Run.execute`.
 
         Override :attr:`run_class` (or this) for an action that runs another way.

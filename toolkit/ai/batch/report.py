@@ -30,46 +30,36 @@ class Console:
     errors_shown: int = 5
 
 
-@dataclass
+@dataclass(frozen=True)
 class Totals:
-    """What a run did, from its :class:`~toolkit.ai.runs.RunReport`."""
+    """What a run did, as its operator reads it: the counts of its
+    :class:`~toolkit.ai.runs.RunReport` (an empty one when the run reported nothing)."""
 
-    done: int = 0
-    sent: int = 0
-    cached: int = 0
-    failed: int = 0
-    requests: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
+    report: RunReport = field(default_factory=RunReport)
 
     @classmethod
     def of(cls, report: RunReport | None) -> Totals:
-        if report is None:
-            return cls()
-        errors: Counter[str] = Counter()
-        for message in report.errors:
-            # "product 12: The endpoint ..." -> the error, to count alike ones together.
-            errors[message.split(": ", 1)[-1]] += 1
-        return cls(
-            # Sent records end ok or failed; records refused before sending end failed.
-            done=report.cached + report.ok + report.failed,
-            sent=report.sent,
-            cached=report.cached,
-            failed=report.failed,
-            requests=report.requests,
-            tokens_in=report.tokens_in,
-            tokens_out=report.tokens_out,
-            errors=errors,
-        )
+        return cls(report if report is not None else RunReport())
+
+    @property
+    def done(self) -> int:
+        """Records that ended: sent ones end ok or failed, refused ones failed."""
+        return self.report.cached + self.report.ok + self.report.failed
 
     @property
     def tokens(self) -> int:
-        return self.tokens_in + self.tokens_out
+        return self.report.tokens_in + self.report.tokens_out
+
+    @property
+    def errors(self) -> Counter[str]:
+        """The report's errors, alike ones counted together."""
+        # "product 12: The endpoint ..." -> "The endpoint ..."
+        return Counter(message.split(": ", 1)[-1] for message in self.report.errors)
 
     def line(self) -> str:
+        report = self.report
         return (
-            f"{self.sent:,} sent, {self.cached:,} cached, {self.failed:,} failed, "
+            f"{report.sent:,} sent, {report.cached:,} cached, {report.failed:,} failed, "
             f"{self.tokens:,} tokens"
         )
 
@@ -84,28 +74,30 @@ def report_totals(
 ) -> None:
     """Write the totals and the most common errors; raise ``CommandError`` with the
     exit status when the run was interrupted (130) or any record failed (1)."""
+    report = totals.report
     console.stdout.write(
         f"{'Interrupted' if interrupted else 'Done'}: {totals.done:,} of {total:,} "
-        f"records in {elapsed:.1f} s: {totals.sent:,} sent, {totals.cached:,} cached, "
-        f"{totals.failed:,} failed; "
-        f"{totals.requests:,} requests, {totals.tokens:,} tokens "
-        f"({totals.tokens_in:,} in, {totals.tokens_out:,} out)."
+        f"records in {elapsed:.1f} s: {report.sent:,} sent, {report.cached:,} cached, "
+        f"{report.failed:,} failed; "
+        f"{report.requests:,} requests, {totals.tokens:,} tokens "
+        f"({report.tokens_in:,} in, {report.tokens_out:,} out)."
     )
-    if totals.cached:
+    if report.cached:
         console.stdout.write(
             "Cached records are unchanged since their last answer (same input, model "
             "and prompt version); --force sends them again."
         )
-    if totals.errors:
-        kept = sum(totals.errors.values())
+    errors = totals.errors
+    if errors:
+        kept = sum(errors.values())
         console.stderr.write(
             "Errors"
-            + (f" (of the first {kept:,} failed records)" if kept < totals.failed else "")
+            + (f" (of the first {kept:,} failed records)" if kept < report.failed else "")
             + ", retried by running the same command again:"
         )
-        for message, count in totals.errors.most_common(console.errors_shown):
+        for message, count in errors.most_common(console.errors_shown):
             console.stderr.write(f"  {count:,} x {message}")
-        others = len(totals.errors) - console.errors_shown
+        others = len(errors) - console.errors_shown
         if others > 0:
             console.stderr.write(f"  ... and {others:,} other errors.")
     if interrupted:
@@ -114,9 +106,9 @@ def report_totals(
             "command again to finish: records already answered are not sent again.",
             returncode=INTERRUPTED_STATUS,
         )
-    if totals.failed:
+    if report.failed:
         raise CommandError(
-            f"{totals.failed:,} of {total:,} records failed. Run the same command again "
+            f"{report.failed:,} of {total:,} records failed. Run the same command again "
             "to retry them: records already answered are not sent again.",
             returncode=FAILED_STATUS,
         )

@@ -10,9 +10,11 @@ sends and sleeps):
 
 1. Structured output (:mod:`~toolkit.ai.client.formats`): with a ``schema`` the request
    asks for ``response_format`` ``json_schema`` and falls back, for endpoints that
-   reject it, to ``json_object`` with the schema, plain ``json_object`` and no
-   ``response_format`` at all (the schema then spelt out in the prompt). The client
-   remembers the step that worked, so later requests skip the ones that failed.
+   reject it, to ``json_object`` with the schema (what llama-cpp-python's server takes),
+   plain ``json_object`` and no ``response_format`` at all (the schema then spelt out in
+   the prompt). The form that worked is remembered per endpoint for the process, so
+   later requests, of any client, skip the ones that failed; it is logged once, at
+   INFO, and :func:`forget_accepted_formats` starts over.
 2. The answer is parsed and validated against the schema
    (:mod:`~toolkit.ai.client.answers`, :mod:`toolkit.ai.schema`). An answer with no
    JSON object, or of the wrong shape, is asked for once more (at
@@ -43,7 +45,7 @@ from __future__ import annotations
 
 from toolkit.ai.client.aio import AsyncClient
 from toolkit.ai.client.answers import parse_json_answer
-from toolkit.ai.client.formats import RESAMPLE_TEMPERATURE
+from toolkit.ai.client.formats import RESAMPLE_TEMPERATURE, forget_accepted_formats
 from toolkit.ai.client.retries import RETRYABLE_STATUSES
 from toolkit.ai.client.sync import Client
 from toolkit.ai.client.types import ChatRequest, Completion, Outcome, ResponseFormat, Usage
@@ -58,5 +60,6 @@ __all__ = [
     "Outcome",
     "ResponseFormat",
     "Usage",
+    "forget_accepted_formats",
     "parse_json_answer",
 ]

@@ -8,23 +8,16 @@ from typing import Any, cast
 
 import httpx
 
-from toolkit.ai.client.base import (
-    BaseClient,
-    Body,
-    Reply,
-    Sleep,
-    TooLarge,
-    declared_size,
-    transport_for,
-)
+from toolkit.ai.client.base import BaseClient, Reply, Sleep
 from toolkit.ai.client.outcomes import _NotSent, aiter_requests, collect
+from toolkit.ai.client.reading import BodyReader, transport_for
 from toolkit.ai.client.types import ChatRequest, Completion, Outcome
 from toolkit.ai.endpoints import DEFAULT_ENDPOINT, EndpointConfig
 
 __all__ = ["AsyncClient"]
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient[httpx.AsyncClient]):
     """Asynchronous client for one endpoint; ``async with`` it or ``await aclose()``.
 
     ``transport`` replaces the network, e.g. ``httpx.MockTransport(handler)`` in tests.
@@ -37,11 +30,10 @@ class AsyncClient(BaseClient):
         concurrency: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(endpoint, concurrency=concurrency)
+        super().__init__(
+            endpoint, concurrency=concurrency, transport_injected=transport is not None
+        )
         self._transport = transport
-        self._options = self._slot_options(transport is not None)
-        # Slot clients are made when their slot is first taken (see _slot_options).
-        self._pools: list[httpx.AsyncClient | None] = [None] * self.concurrency
         self._slots: asyncio.LifoQueue[int] = asyncio.LifoQueue()
         for slot in reversed(range(self.concurrency)):
             self._slots.put_nowait(slot)
@@ -152,14 +144,8 @@ class AsyncClient(BaseClient):
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-    def _build_request(self, body: dict[str, Any]) -> httpx.Request:
-        return self._pool(0).build_request("POST", self._url, json=body, headers=self._headers())
-
-    def _pool(self, slot: int) -> httpx.AsyncClient:
-        pool = self._pools[slot]
-        if pool is None:
-            pool = self._pools[slot] = httpx.AsyncClient(transport=self._transport, **self._options)
-        return pool
+    def _new_pool(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self._transport, **self._options)
 
     async def _send(self, request: httpx.Request) -> Reply:
         slot = await self._slots.get()
@@ -176,17 +162,13 @@ class AsyncClient(BaseClient):
             response = await transport_for(pool, request.url).handle_async_request(request)
         except httpx.TransportError as exc:
             return exc
+        body = BodyReader(response, self.max_response_bytes)
         try:
-            if declared_size(response) > self.max_response_bytes:
-                return TooLarge(declared_size(response), announced=True)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    return TooLarge(size)
-                chunks.append(chunk)
-            return Body(response, b"".join(chunks))
+            if body.wanted:
+                async for chunk in response.aiter_bytes():
+                    if not body.feed(chunk):
+                        break
+            return body.reply()
         except (httpx.TransportError, httpx.DecodingError) as exc:
             return exc
         finally:

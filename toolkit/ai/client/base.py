@@ -1,11 +1,13 @@
-"""What :class:`~toolkit.ai.client.Client` and ``AsyncClient`` share: the logic of one
-request, free of I/O.
+"""What :class:`~toolkit.ai.client.Client` and ``AsyncClient`` share: everything but
+the I/O, as httpx's ``BaseClient`` does for its two clients.
 
 :meth:`BaseClient._plan` is a generator that yields the sends and sleeps one request
 needs and returns its :class:`~toolkit.ai.client.types.Completion`; each client only
-performs them, blocking or with ``await``. So the retries, the structured-output
-fallbacks (:mod:`~toolkit.ai.client.formats`), the second chance for a broken answer
-and the larger budget for a cut-off one are written once.
+performs them, blocking or with ``await``. So the request bodies, the retries, the
+structured-output fallbacks (:mod:`~toolkit.ai.client.formats`), the second chance for
+a broken answer and the larger budget for a cut-off one are written once. So are the
+slots' httpx clients (:meth:`BaseClient._pool`) and, in :mod:`~toolkit.ai.client.reading`,
+the size limit on an answer.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import ssl
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 import toolkit
 from toolkit.ai.client.answers import message_text, parse_answer, parse_payload, usage_of
-from toolkit.ai.client.formats import FORMATS, rejects_format, request_body
+from toolkit.ai.client.formats import FORMATS, accepted_formats, rejects_format, request_body
+from toolkit.ai.client.reading import Body, TooLarge
 from toolkit.ai.client.retries import retry_after, status_error, transport_error
 from toolkit.ai.client.types import ChatRequest, Completion, Usage
 from toolkit.ai.client.wording import excerpt, safe_url, who
@@ -54,31 +57,18 @@ class Sleep:
     seconds: float
 
 
-@dataclass(frozen=True)
-class Body:
-    """A response read in full."""
-
-    response: httpx.Response
-    content: bytes
-
-
-@dataclass(frozen=True)
-class TooLarge:
-    """A response abandoned for its size."""
-
-    size: int
-    #: True when the size is the response's Content-Length, not bytes read.
-    announced: bool = False
-
-
 Step = Send | Sleep
 #: What a client hands back for a :class:`Send`: the answer read in full, or why not.
 Reply = Body | TooLarge | httpx.TransportError | httpx.DecodingError
 Plan = Generator[Step, Reply | None, Completion]
 
+#: The httpx client of a slot: ``httpx.Client`` or ``httpx.AsyncClient``.
+PoolT = TypeVar("PoolT", httpx.Client, httpx.AsyncClient)
 
-class BaseClient:
-    """The behaviour shared by ``Client`` and ``AsyncClient``."""
+
+class BaseClient(Generic[PoolT]):
+    """The behaviour shared by ``Client`` and ``AsyncClient``; ``PoolT`` is the httpx
+    client class of their slots."""
 
     #: Seconds of the first back-off wait; it doubles with each retry...
     backoff_initial: float = 0.5
@@ -92,15 +82,20 @@ class BaseClient:
     max_response_bytes: int = 1024 * 1024
 
     def __init__(
-        self, endpoint: str | EndpointConfig = DEFAULT_ENDPOINT, *, concurrency: int | None = None
+        self,
+        endpoint: str | EndpointConfig = DEFAULT_ENDPOINT,
+        *,
+        concurrency: int | None = None,
+        transport_injected: bool = False,
     ) -> None:
         self.endpoint = get_endpoint(endpoint) if isinstance(endpoint, str) else endpoint
         #: Requests in flight at once, at most (the endpoint's ``CONCURRENCY`` by default).
         self.concurrency = max(1, concurrency or self.endpoint.concurrency)
-        # Index into FORMATS of the strictest structured output the endpoint accepted.
-        self._format_index = 0
         # Parsed once: httpx parses a URL given as text on every request it builds.
         self._url = httpx.URL(self.endpoint.chat_completions_url)
+        self._options = self._slot_options(transport_injected)
+        # Slot clients are made when their slot is first taken (see _slot_options).
+        self._pools: list[PoolT | None] = [None] * self.concurrency
 
     def __repr__(self) -> str:
         return (
@@ -152,8 +147,20 @@ class BaseClient:
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
+    def _new_pool(self) -> PoolT:
+        """A new httpx client for one slot, with :meth:`_slot_options`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _new_pool().")
+
+    def _pool(self, slot: int) -> PoolT:
+        # Only the holder of ``slot`` (or of slot 0, which is never closed before the
+        # client is) gets here for it, so no lock is needed.
+        pool = self._pools[slot]
+        if pool is None:
+            pool = self._pools[slot] = self._new_pool()
+        return pool
+
     def _build_request(self, body: dict[str, Any]) -> httpx.Request:
-        raise NotImplementedError(f"{type(self).__name__} must implement _build_request().")
+        return self._pool(0).build_request("POST", self._url, json=body, headers=self._headers())
 
     def _backoff(self, retries: int) -> float:
         """Seconds to wait before retry number ``retries + 1`` when the server says nothing."""
@@ -173,7 +180,8 @@ class BaseClient:
             check_schema(request.schema)
         endpoint = self.endpoint
         started = time.monotonic()
-        fmt_index = self._format_index if request.schema is not None else len(FORMATS) - 1
+        first_index = accepted_formats.first(endpoint)
+        fmt_index = first_index if request.schema is not None else len(FORMATS) - 1
         max_tokens = request.max_tokens or endpoint.max_tokens
         attempts = retries = 0
         extended = reasked = False
@@ -200,14 +208,16 @@ class BaseClient:
                 response, content = reply.response, reply.content
                 if not response.is_success:
                     if fmt_index < len(FORMATS) - 1 and rejects_format(response, content):
-                        logger.info(
-                            "%s rejected response_format %s (HTTP %s); trying %s",
+                        # Another request may have found the form meanwhile.
+                        next_index = max(fmt_index + 1, accepted_formats.first(endpoint))
+                        logger.debug(
+                            "%s answered response_format %s with HTTP %s; asking with %s.",
                             who(endpoint),
                             fmt,
                             response.status_code,
-                            FORMATS[fmt_index + 1],
+                            FORMATS[next_index],
                         )
-                        fmt_index += 1
+                        fmt_index = next_index
                         continue
                     error = status_error(endpoint, response, content, attempts)
                     delay = retry_after(response.headers)
@@ -245,8 +255,14 @@ class BaseClient:
                             reasked = True
                             logger.info("%s Asking once more.", exc)
                             continue
-                        # Later requests start from the format that worked.
-                        self._format_index = max(self._format_index, fmt_index)
+                        if accepted_formats.learn(endpoint, fmt_index):
+                            logger.info(
+                                "%s takes structured output as %s, not %s; this process "
+                                "asks it for that from now on.",
+                                who(endpoint),
+                                fmt,
+                                FORMATS[first_index],
+                            )
                     return Completion(
                         text=text,
                         data=data,
@@ -313,26 +329,3 @@ class BaseClient:
             endpoint=self.endpoint.name,
             attempts=attempts,
         )
-
-
-@overload
-def transport_for(client: httpx.Client, url: httpx.URL) -> httpx.BaseTransport: ...
-@overload
-def transport_for(client: httpx.AsyncClient, url: httpx.URL) -> httpx.AsyncBaseTransport: ...
-def transport_for(
-    client: httpx.Client | httpx.AsyncClient, url: httpx.URL
-) -> httpx.BaseTransport | httpx.AsyncBaseTransport:
-    """The transport ``client`` sends a request for ``url`` through: its own, or the
-    proxy the environment names for that URL.
-
-    Requests go to it directly. ``Client.send`` adds what this client never uses
-    (cookie persistence, auth flows, redirects, event hooks), and that cost a quarter of
-    the CPU of a request, which at 150 in flight is what bounds a batch.
-    """
-    return client._transport_for_url(url)
-
-
-def declared_size(response: httpx.Response) -> int:
-    """The response's Content-Length, or 0 when it names none."""
-    value = response.headers.get("content-length", "")
-    return int(value) if value.isdigit() else 0

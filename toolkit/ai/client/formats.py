@@ -1,17 +1,24 @@
 """Structured output: how a request asks for JSON, and how the client falls back.
 
 With a schema a request first asks for ``response_format`` ``json_schema`` (OpenAI,
-vLLM, Ollama, LiteLLM). An endpoint that rejects that (HTTP 400/422, or any error
-naming ``response_format``) is asked again with ``{"type": "json_object", "schema":
-...}`` (the llama-cpp-python server, which turns that schema into a grammar), then
-with plain ``json_object``, then with no ``response_format`` at all. Below
-``json_schema`` the schema is also spelt out in the prompt, and the first JSON object
-in the text is taken (:func:`~toolkit.ai.client.answers.parse_json_answer`).
+vLLM, Ollama, LiteLLM, llama.cpp's own ``llama-server``). An endpoint that rejects that
+(HTTP 400/422, or any error naming ``response_format``) is asked again with ``{"type":
+"json_object", "schema": ...}`` (the llama-cpp-python server, whose request model takes
+only ``text`` and ``json_object`` and answers any other type with a 500, turns that
+schema into a grammar), then with plain ``json_object``, then with no ``response_format``
+at all. Below ``json_schema`` the schema is also spelt out in the prompt, and the first
+JSON object in the text is taken (:func:`~toolkit.ai.client.answers.parse_json_answer`).
+
+The form an endpoint answered in is remembered for the process
+(:data:`accepted_formats`), by its URL and model: every later client, run and job chunk
+asks for that form first, so an endpoint is asked in a form it rejects once per process
+rather than once per run.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import httpx
@@ -20,7 +27,15 @@ from toolkit.ai.client.types import ChatRequest, ResponseFormat
 from toolkit.ai.endpoints import EndpointConfig
 from toolkit.ai.schema import is_strict
 
-__all__ = ["FORMATS", "RESAMPLE_TEMPERATURE", "rejects_format", "request_body"]
+__all__ = [
+    "FORMATS",
+    "RESAMPLE_TEMPERATURE",
+    "AcceptedFormats",
+    "accepted_formats",
+    "forget_accepted_formats",
+    "rejects_format",
+    "request_body",
+]
 
 #: The ways of asking for structure, strictest first: the order the client falls back in.
 FORMATS: tuple[ResponseFormat, ...] = (
@@ -40,6 +55,53 @@ _FORMAT_REJECTED_STATUSES = frozenset({400, 422})
 #: Words that show an error of any status is about the ``response_format`` (the
 #: llama-cpp-python server answers an unknown type with a 500 naming it).
 _FORMAT_ERROR_WORDS = (b"response_format", b"json_schema")
+
+
+class AcceptedFormats:
+    """The strictest form of :data:`FORMATS` each endpoint answered in, for the process.
+
+    Thread-safe. An endpoint is its chat-completions URL and model: two ``TOOLKIT_AI``
+    names for the same server and model share what was learnt. A form is learnt only
+    from an answer that came in it, never from failures alone (a server that answers
+    400 to everything is not taken to want plain text).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._indexes: dict[tuple[str, str], int] = {}
+
+    def first(self, endpoint: EndpointConfig) -> int:
+        """Index into :data:`FORMATS` of the form to ask ``endpoint`` for first."""
+        return self._indexes.get(_endpoint_key(endpoint), 0)
+
+    def learn(self, endpoint: EndpointConfig, index: int) -> bool:
+        """Remember that ``endpoint`` answered in ``FORMATS[index]``; ``True`` when that is
+        news (a form below the one it was asked for first until now)."""
+        key = _endpoint_key(endpoint)
+        with self._lock:
+            if index <= self._indexes.get(key, 0):
+                return False
+            self._indexes[key] = index
+            return True
+
+    def forget(self) -> None:
+        """Forget every endpoint: each is asked for ``json_schema`` first again."""
+        with self._lock:
+            self._indexes.clear()
+
+
+#: What the endpoints of this process accepted; every client reads and teaches it.
+accepted_formats = AcceptedFormats()
+
+
+def forget_accepted_formats() -> None:
+    """Forget the structured output every endpoint accepted (for tests, or after an
+    endpoint's server was upgraded while the site runs)."""
+    accepted_formats.forget()
+
+
+def _endpoint_key(endpoint: EndpointConfig) -> tuple[str, str]:
+    return (endpoint.chat_completions_url, endpoint.model)
 
 
 def request_body(

@@ -10,23 +10,16 @@ from typing import Any, cast
 
 import httpx
 
-from toolkit.ai.client.base import (
-    BaseClient,
-    Body,
-    Reply,
-    Sleep,
-    TooLarge,
-    declared_size,
-    transport_for,
-)
+from toolkit.ai.client.base import BaseClient, Reply, Sleep
 from toolkit.ai.client.outcomes import _NotSent, collect
+from toolkit.ai.client.reading import BodyReader, transport_for
 from toolkit.ai.client.types import ChatRequest, Completion, Outcome
 from toolkit.ai.endpoints import DEFAULT_ENDPOINT, EndpointConfig
 
 __all__ = ["Client"]
 
 
-class Client(BaseClient):
+class Client(BaseClient[httpx.Client]):
     """Blocking client for one endpoint. Thread-safe; close it (or use ``with``).
 
     ``transport`` replaces the network, e.g. ``httpx.MockTransport(handler)`` in tests.
@@ -39,11 +32,10 @@ class Client(BaseClient):
         concurrency: int | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(endpoint, concurrency=concurrency)
+        super().__init__(
+            endpoint, concurrency=concurrency, transport_injected=transport is not None
+        )
         self._transport = transport
-        self._options = self._slot_options(transport is not None)
-        # Slot clients are made when their slot is first taken (see _slot_options).
-        self._pools: list[httpx.Client | None] = [None] * self.concurrency
         self._slots: queue.LifoQueue[int] = queue.LifoQueue()
         for slot in reversed(range(self.concurrency)):
             self._slots.put(slot)
@@ -157,16 +149,8 @@ class Client(BaseClient):
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
-    def _build_request(self, body: dict[str, Any]) -> httpx.Request:
-        return self._pool(0).build_request("POST", self._url, json=body, headers=self._headers())
-
-    def _pool(self, slot: int) -> httpx.Client:
-        # Only the thread holding ``slot`` (or slot 0, which is never closed before the
-        # client is) gets here for it, so no lock is needed.
-        pool = self._pools[slot]
-        if pool is None:
-            pool = self._pools[slot] = httpx.Client(transport=self._transport, **self._options)
-        return pool
+    def _new_pool(self) -> httpx.Client:
+        return httpx.Client(transport=self._transport, **self._options)
 
     def _send(self, request: httpx.Request) -> Reply:
         slot = self._slots.get()
@@ -181,21 +165,17 @@ class Client(BaseClient):
             response = transport_for(pool, request.url).handle_request(request)
         except httpx.TransportError as exc:
             return exc
+        body = BodyReader(response, self.max_response_bytes)
         try:
-            if declared_size(response) > self.max_response_bytes:
-                return TooLarge(declared_size(response), announced=True)
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    return TooLarge(size)
-                chunks.append(chunk)
-                # httpx's read timeout is per read; a server that trickles bytes
-                # would never trip it, so the attempt has a deadline of its own.
-                if time.monotonic() > deadline:
-                    return httpx.ReadTimeout("answer took too long", request=request)
-            return Body(response, b"".join(chunks))
+            if body.wanted:
+                for chunk in response.iter_bytes():
+                    if not body.feed(chunk):
+                        break
+                    # httpx's read timeout is per read; a server that trickles bytes
+                    # would never trip it, so the attempt has a deadline of its own.
+                    if time.monotonic() > deadline:
+                        return httpx.ReadTimeout("answer took too long", request=request)
+            return body.reply()
         except (httpx.TransportError, httpx.DecodingError) as exc:
             return exc
         finally:

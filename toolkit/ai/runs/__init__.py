@@ -11,7 +11,7 @@ whole selection). The functions of :mod:`toolkit.ai.runner` (``run_action``,
 
 from __future__ import annotations
 
-from toolkit.ai.runs.base import Run, RunAction, RunOptions
+from toolkit.ai.runs.base import Records, Run, RunAction, RunOptions
 from toolkit.ai.runs.digest import DigestRun
 from toolkit.ai.runs.facts import findings, input_hash, peer_statistics
 from toolkit.ai.runs.records import RecordRun
@@ -22,6 +22,7 @@ __all__ = [
     "DigestRun",
     "DryRun",
     "RecordRun",
+    "Records",
     "Run",
     "RunAction",
     "RunOptions",

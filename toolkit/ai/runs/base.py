@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -32,7 +32,10 @@ from toolkit.pk_batches import walk_pks
 if TYPE_CHECKING:
     from toolkit.jobs.models import Job
 
-__all__ = ["Run", "RunAction", "RunOptions"]
+__all__ = ["Records", "Run", "RunAction", "RunOptions"]
+
+#: What a run goes over: a queryset (walked in primary-key batches) or model instances.
+Records: TypeAlias = models.QuerySet[Any] | Iterable[models.Model]
 
 
 class RunAction(Protocol):
@@ -113,11 +116,7 @@ class Run:
     per_record: ClassVar[bool] = True
 
     def __init__(
-        self,
-        action: RunAction,
-        source: AISource,
-        records: models.QuerySet[Any] | Iterable[models.Model],
-        options: RunOptions,
+        self, action: RunAction, source: AISource, records: Records, options: RunOptions
     ) -> None:
         self.action = action
         self.source = source
@@ -213,7 +212,7 @@ def _endpoint(endpoint: str | EndpointConfig | None, client: Client | None) -> E
     return get_endpoint(endpoint or DEFAULT_ENDPOINT)
 
 
-def _pks_of(records: models.QuerySet[Any] | Iterable[models.Model]) -> tuple[int, Iterator[Any]]:
+def _pks_of(records: Records) -> tuple[int, Iterator[Any]]:
     """How many records there are and their primary keys, read lazily for a queryset."""
     if isinstance(records, models.QuerySet):
         if records.query.is_sliced:

@@ -10,16 +10,14 @@ with the reason, and nothing else. A digest is never cached: each run asks again
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
-
-from django.db import models
 
 from toolkit.ai.client import ChatRequest, Client
 from toolkit.ai.conf import conf
 from toolkit.ai.models import Insight, InsightStatus
 from toolkit.ai.prompts import hash_json, messages_chars, messages_text
-from toolkit.ai.runs.base import Run, RunAction, RunOptions
+from toolkit.ai.runs.base import Records, Run, RunAction, RunOptions
 from toolkit.ai.runs.report import RunReport
 from toolkit.ai.sources import BATCH_SIZE, AISource, RecordPayload
 from toolkit.exceptions import AIError
@@ -50,11 +48,7 @@ class DigestRun(Run):
     action: DigestAction
 
     def __init__(
-        self,
-        action: DigestAction,
-        source: AISource,
-        records: models.QuerySet[Any] | Iterable[models.Model],
-        options: RunOptions,
+        self, action: DigestAction, source: AISource, records: Records, options: RunOptions
     ) -> None:
         super().__init__(action, source, records, options)
         #: The stored digest, once :meth:`execute` has run.

@@ -22,7 +22,7 @@ records whose newest insight is not an ok one for their current input.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from toolkit.ai.client import ChatRequest, Completion, Outcome
 from toolkit.ai.conf import conf
 from toolkit.ai.models import Insight, InsightStatus
 from toolkit.ai.prompts import hash_json, messages_chars, messages_text
-from toolkit.ai.runs.base import Run, RunAction, RunOptions
+from toolkit.ai.runs.base import Records, Run, RunAction, RunOptions
 from toolkit.ai.runs.facts import findings, input_hash, peer_statistics
 from toolkit.ai.runs.report import DryRun, RunReport
 from toolkit.ai.runs.store import InsightWriter
@@ -67,11 +67,7 @@ class RecordRun(Run):
     per_record = True
 
     def __init__(
-        self,
-        action: RunAction,
-        source: AISource,
-        records: models.QuerySet[Any] | Iterable[models.Model],
-        options: RunOptions,
+        self, action: RunAction, source: AISource, records: Records, options: RunOptions
     ) -> None:
         if options.records_per_prompt < 1:
             raise ValueError("records_per_prompt must be at least 1.")
