@@ -98,7 +98,8 @@ def test_summary_of_a_product_is_json_that_matches_the_schema(endpoint):
     assert set(result.data) == {"summary", "audience"}
     assert result.data["summary"].strip()
     assert result.data["audience"] in {"home", "office", "outdoor", "other"}
-    # llama-cpp-python rejects json_schema (422); its json_object takes a schema instead.
+    # llama-cpp-python rejects json_schema (a 500 naming response_format); its
+    # json_object takes a schema instead.
     assert result.response_format == "json_object_with_schema"
     assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
     assert result.finish_reason == "stop"
