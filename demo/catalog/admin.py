@@ -28,12 +28,23 @@ from toolkit.admin_ext import (
     SearchMixin,
     ToolkitModelAdmin,
 )
+from toolkit.ai.actions import FlagAnomaliesAction
 from toolkit.ai.admin import AIActionsMixin
 from toolkit.query_input import QueryInputMixin
 
 from .ai import PRODUCT_AI_ACTIONS, PRODUCT_AI_FIELDS, PRODUCT_AI_RELATED, PRODUCT_AI_RULES
 from .models import Category, Product, Review, StockMovement, Supplier, Tag
 from .resources import ProductResource
+
+#: The product list's anomaly flags: besides the rules and price against the category
+#: (``ai_rules``, ``ai_peer_fields``), weight against the category, both on a log scale
+#: (a price 1/50th of the median stands out as much as one 50 times above), and the
+#: text a person or a model reads checked for markup, spreadsheet formulas, text
+#: addressed to a model and control characters.
+PRODUCT_ANOMALIES = FlagAnomaliesAction(
+    peer_fields=["weight"],
+    text_fields=["name", "description", "reviews.title", "reviews.text"],
+)
 
 
 @admin.register(Category)
@@ -147,7 +158,10 @@ class ProductAdmin(AIActionsMixin, ImportMixin, ToolkitModelAdmin):
     ai_rules = PRODUCT_AI_RULES
     ai_peer_group = "category"
     ai_peer_fields = ["price"]
-    ai_actions = PRODUCT_AI_ACTIONS
+    ai_actions = [
+        PRODUCT_ANOMALIES if action is FlagAnomaliesAction else action
+        for action in PRODUCT_AI_ACTIONS
+    ]
 
     def get_mass_update_values(
         self, request: HttpRequest, cleaned: dict[str, Any]

@@ -1,7 +1,10 @@
-"""Peer statistics: robust z-scores per peer group, with the evidence on each flag."""
+"""Peer statistics: robust z-scores per peer group, on the scale the group calls for, with
+the evidence on each flag."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import random
 import statistics
 from decimal import Decimal
@@ -10,22 +13,64 @@ import pytest
 
 from demo.catalog.models import Category, Product, Review, StockMovement, Supplier
 from tests.conftest import ON_POSTGRES
-from toolkit.ai.statistics import GroupStats, PeerStatistics, describe, robust_z
+from toolkit.ai.statistics import LINEAR, LOG, GroupStats, PeerStatistics, describe, robust_z
+from toolkit.exceptions import ToolkitConfigurationError
 
 pytestmark = pytest.mark.django_db
 
 
 def test_robust_z_is_0_6745_times_the_distance_over_the_mad():
-    stats = describe([10, 11, 12, 13, 14, 100])
-    assert stats.median == 12.5
+    stats = describe([10, 11, 12, 13, 14, 100], scale=LINEAR)
+    assert stats.median == 12.5 and stats.scale == LINEAR
     # |x - 12.5| = 2.5 1.5 .5 .5 1.5 87.5 -> MAD = 1.5
     assert robust_z(100, stats) == pytest.approx(0.6745 * 87.5 / 1.5)
 
 
 def test_equal_peers_fall_back_to_the_mean_absolute_deviation():
-    stats = describe([5, 5, 5, 5, 5, 50])
+    stats = describe([5, 5, 5, 5, 5, 50], scale=LINEAR)
     assert robust_z(50, stats) == pytest.approx((50 - 5) / (1.2533 * 45 / 6))
     assert robust_z(5, describe([5, 5, 5, 5])) is None
+
+
+def test_positive_numbers_are_scored_on_a_log_scale_so_below_weighs_as_much_as_above():
+    prices = [12, 15, 19, 24, 28, 33, 40, 48, 60, 75]
+    stats = describe(prices)
+    assert stats.scale == LOG and stats.median == 30.5
+    assert stats.center == pytest.approx(statistics.median(math.log(p) for p in prices))
+    above, below = robust_z(30.5 * 50, stats), robust_z(30.5 / 50, stats)
+    assert above > 3.5 and below < -3.5
+    assert above == pytest.approx(-below, rel=0.25)
+    # On the plain scale a price 1/50th of the median is a few units below it: unseen.
+    assert abs(robust_z(30.5 / 50, describe(prices, scale=LINEAR))) < 3.5
+
+
+def test_a_few_zeros_keep_the_log_scale_and_get_no_score():
+    weights = [0.2, 0.25, 0.3, 0.3, 0.35, 0.4, 0.4, 0.45, 0.5, 0.0]
+    stats = describe(weights)
+    assert stats.scale == LOG and stats.count == 10
+    assert robust_z(0, stats) is None and robust_z(0.004, stats) < -3.5
+    # Many zeros (a stock level): the plain scale.
+    assert describe([0, 0, 0, 5, 10, 12, 15, 20, 30, 40]).scale == LINEAR
+
+
+def test_each_side_of_a_skewed_group_has_its_own_spread():
+    """Weights spread evenly between 20 g and 1.5 kg: on a log scale the light ones are a
+    long tail, which one MAD for both sides would call a row of outliers."""
+    rng = random.Random(3)
+    weights = [round(rng.uniform(0.02, 1.5), 3) for _ in range(200)]
+    stats = describe(weights)
+    assert stats.lower > stats.spread and stats.upper == stats.spread
+    one_spread = dataclasses.replace(stats, lower=None, upper=None)
+    flagged = sum(abs(robust_z(weight, stats)) >= 3.5 for weight in weights)
+    assert flagged < sum(abs(robust_z(weight, one_spread)) >= 3.5 for weight in weights) / 2
+    # A weight off by a unit (g for kg) still stands out, on either side.
+    assert robust_z(0.75 * 1000, stats) > 7 and robust_z(0.75 / 1000, stats) < -7
+
+
+def test_a_scale_can_be_chosen_per_field_and_must_be_known():
+    assert PeerStatistics(Product, "category", ["stock"], scales={"stock": LINEAR})
+    with pytest.raises(ToolkitConfigurationError, match="scale must be one of"):
+        PeerStatistics(Product, "category", ["price"], scales={"price": "logarithmic"})
 
 
 @pytest.fixture
@@ -48,8 +93,11 @@ def test_an_outlier_is_flagged_with_value_median_and_score(peers, django_assert_
     assert list(flags) == [str(peers[0].pk)]
     (flag,) = flags[str(peers[0].pk)]
     assert flag["source"] == "statistics" and flag["field"] == "price"
-    assert (flag["value"], flag["median"]) == (1, 104.5)
+    assert (flag["kind"], flag["direction"], flag["scale"]) == ("price_outlier", "below", LOG)
+    assert (flag["value"], flag["median"], flag["peers"]) == (1, 104.5, 10)
+    assert flag["ratio"] == pytest.approx(1 / 104.5, rel=1e-3)
     assert flag["score"] < -3.5 and "below the median 104.5" in flag["reason"]
+    assert "104x lower; log scale" in flag["reason"]
     # The group's numbers are read once per run.
     with django_assert_num_queries(1):
         stats.findings([peers[1].pk])
@@ -130,9 +178,12 @@ def assert_same_stats(in_database, in_python):
                 assert got is None, (group, name)
                 continue
             assert got is not None, (group, name)
-            assert got.count == expected.count, (group, name)
+            assert (got.count, got.scale) == (expected.count, expected.scale), (group, name)
             assert got.median == pytest.approx(expected.median, rel=1e-12), (group, name)
-            assert got.spread == pytest.approx(expected.spread, rel=1e-9, abs=1e-12), (group, name)
+            for number in ("center", "spread", "lower", "upper"):
+                assert getattr(got, number) == pytest.approx(
+                    getattr(expected, number), rel=1e-9, abs=1e-12
+                ), (group, name, number)
 
 
 @pytest.mark.postgres
@@ -162,8 +213,19 @@ def test_the_database_computes_the_same_stats_as_python(peer_groups, model, grou
 
 
 @pytest.mark.postgres
+def test_the_database_scales_a_group_with_a_zero_as_python_does(peer_groups):
+    spread = peer_groups["spread"]
+    Product.objects.filter(pk=Product.objects.filter(category=spread).first().pk).update(weight=0)
+    stats = PeerStatistics(Product, "category", ["weight", "stock"])
+    in_database = stats.describe_in_database({spread.pk})
+    assert_same_stats(in_database, stats.describe_in_python({spread.pk}))
+    assert in_database[spread.pk]["weight"].scale == LOG
+    assert in_database[spread.pk]["stock"].scale == LINEAR
+
+
+@pytest.mark.postgres
 def test_the_database_covers_ties_equal_peers_and_small_groups(peer_groups):
-    stats = PeerStatistics(Product, "category", ["price", "stock"])
+    stats = PeerStatistics(Product, "category", ["price", "stock"], scales={"price": LINEAR})
     in_database = stats.describe_in_database({c.pk for c in peer_groups.values()})
     ties = in_database[peer_groups["ties"].pk]["price"]
     prices = Product.objects.filter(category=peer_groups["ties"]).values_list("price", flat=True)
@@ -173,7 +235,9 @@ def test_the_database_covers_ties_equal_peers_and_small_groups(peer_groups):
     assert ties.median == 9.99
     assert ties.spread == pytest.approx(1.2533 * sum(deviations) / len(deviations))
     equal = in_database[peer_groups["equal"].pk]
-    assert equal["price"] == GroupStats(median=42.0, spread=0.0, count=12)
+    assert equal["price"] == GroupStats(
+        median=42.0, spread=0.0, count=12, scale=LINEAR, center=42.0, lower=0.0, upper=0.0
+    )
     assert robust_z(42, equal["price"]) is None
     assert in_database[peer_groups["few"].pk] == {"price": None, "stock": None}
     assert in_database[peer_groups["empty"].pk] == {"price": None, "stock": None}

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from toolkit.ai.actions.base import (
     FIELD_MAX_CHARS,
@@ -11,10 +16,23 @@ from toolkit.ai.actions.base import (
     SUMMARY_MAX_CHARS,
     AIAction,
 )
+from toolkit.ai.detectors import DEFAULT_TEXT_CHECKS, SuspiciousText, TextCheck
 from toolkit.ai.models import SEVERITY_RANK, Insight
-from toolkit.ai.sources import RecordPayload
+from toolkit.ai.rules import Rule
+from toolkit.ai.runs import RecordRun
+from toolkit.ai.sources import AISource, RecordPayload
+from toolkit.ai.statistics import PeerStatistics
+from toolkit.exceptions import ToolkitConfigurationError
 
-__all__ = ["FlagAnomaliesAction"]
+if TYPE_CHECKING:
+    from toolkit.ai.runs import Run, RunOptions
+
+__all__ = ["MODEL_KIND", "FlagAnomaliesAction"]
+
+#: The ``kind`` of the flags the model adds.
+MODEL_KIND = "model"
+
+_UNSET: Any = object()
 
 
 class FlagAnomaliesAction(AIAction):
@@ -24,6 +42,25 @@ class FlagAnomaliesAction(AIAction):
     to explain. They are stored whatever the model does: when it fails, the insight is
     ``failed`` (so a re-run sends the record again) but keeps those flags and their
     severity, so they show and filter as usual.
+
+    Besides the ModelAdmin's ``ai_rules`` and ``ai_peer_fields``, the action has options
+    of its own, as class attributes or keyword arguments of an instance listed in
+    ``ai_actions``::
+
+        ai_actions = [
+            SummarizeAction,
+            FlagAnomaliesAction(
+                peer_fields=["weight"],
+                text_fields=["name", "description", "reviews.text"],
+                rules=[Compare("negative_margin", "cost", "<=", "price")],
+            ),
+        ]
+
+    It checks ``text_fields`` for suspicious content
+    (:class:`~toolkit.ai.detectors.SuspiciousText`: markup, spreadsheet formulas, text
+    addressed to a model, control characters), and compares numbers on the scale their
+    peers call for (:mod:`toolkit.ai.statistics`). Every flag has a ``kind``:
+    :meth:`flag_kinds` lists those it can produce.
     """
 
     name = "flag_anomalies"
@@ -34,6 +71,19 @@ class FlagAnomaliesAction(AIAction):
     #: The most a model's own flag may weigh: the model reads record text, which anyone
     #: who can write a review controls, so its flags never outrank the rules'.
     model_flag_max_severity: ClassVar[str] = "warning"
+    #: More rules, evaluated after the ModelAdmin's ``ai_rules``.
+    rules: Sequence[Rule] = ()
+    #: More numeric fields compared with their peers' (in ``ai_peer_group``), after
+    #: ``ai_peer_fields``.
+    peer_fields: Sequence[str] = ()
+    #: The scale of peer fields by name: "log", "linear" or "auto" (the default:
+    #: logarithmic for positive numbers, see :mod:`toolkit.ai.statistics`).
+    peer_scales: Mapping[str, str] | None = None
+    #: Text fields (dotted paths, ``reviews.text`` too) checked for suspicious content;
+    #: none by default.
+    text_fields: Sequence[str] = ()
+    #: What they are checked for (:mod:`toolkit.ai.detectors`).
+    text_checks: Sequence[TextCheck] = DEFAULT_TEXT_CHECKS
     schema = {
         "type": "object",
         "properties": {
@@ -57,6 +107,105 @@ class FlagAnomaliesAction(AIAction):
         "additionalProperties": False,
     }
 
+    def __init__(
+        self,
+        *,
+        rules: Iterable[Rule] = _UNSET,
+        peer_fields: Iterable[str] = _UNSET,
+        peer_scales: Mapping[str, str] | None = _UNSET,
+        text_fields: Iterable[str] = _UNSET,
+        text_checks: Iterable[TextCheck] = _UNSET,
+    ) -> None:
+        if rules is not _UNSET:
+            self.rules = tuple(rules)
+        if peer_fields is not _UNSET:
+            self.peer_fields = tuple(peer_fields)
+        if peer_scales is not _UNSET:
+            self.peer_scales = dict(peer_scales or {})
+        if text_fields is not _UNSET:
+            self.text_fields = tuple(text_fields)
+        if text_checks is not _UNSET:
+            self.text_checks = tuple(text_checks)
+
+    # -- what is found before the model is asked ----------------------------------------
+
+    def new_run(
+        self,
+        source: AISource,
+        records: models.QuerySet[Any] | Iterable[models.Model],
+        options: RunOptions | None = None,
+    ) -> Run:
+        """A run over the source with this action's rules, text checks and peer fields
+        added (see :meth:`get_source`)."""
+        source = self.get_source(source)
+        run = super().new_run(source, records, options)
+        if isinstance(run, RecordRun):
+            run.statistics = self.get_statistics(source)
+        return run
+
+    def get_source(self, source: AISource) -> AISource:
+        """``source`` with :meth:`get_rules` and :meth:`get_peer_fields` (itself when
+        they add nothing)."""
+        rules = self.get_rules(source)
+        peer_fields = self.get_peer_fields(source)
+        if rules == source.rules and peer_fields == source.peer_fields:
+            return source
+        return dataclasses.replace(source, rules=rules, peer_fields=peer_fields)
+
+    def get_rules(self, source: AISource) -> list[Rule]:
+        """The rules of a run: the source's (``ai_rules``), :attr:`rules`, then a
+        :class:`~toolkit.ai.detectors.SuspiciousText` over :meth:`get_text_fields`."""
+        rules = [*source.rules, *(rule for rule in self.rules if rule not in source.rules)]
+        text_fields = self.get_text_fields(source)
+        if text_fields and self.text_checks:
+            rules.append(SuspiciousText(text_fields, checks=self.text_checks))
+        return rules
+
+    def get_text_fields(self, source: AISource) -> list[str]:
+        """The fields checked for suspicious content (:attr:`text_fields`), less those a
+        ``SuspiciousText`` among the rules already checks."""
+        covered = {
+            path
+            for rule in (*source.rules, *self.rules)
+            if isinstance(rule, SuspiciousText)
+            for path in rule.fields
+        }
+        for path in self.text_fields:
+            _check_path(source.model, path, "text_fields")
+        return [path for path in dict.fromkeys(self.text_fields) if path not in covered]
+
+    def get_peer_fields(self, source: AISource) -> list[str]:
+        """The fields compared with their peers': ``ai_peer_fields``, then
+        :attr:`peer_fields` (which need an ``ai_peer_group``)."""
+        if not source.peer_group:
+            return list(source.peer_fields)
+        for path in self.peer_fields:
+            _check_path(source.model, path, "peer_fields", numeric=True)
+        return list(dict.fromkeys([*source.peer_fields, *self.peer_fields]))
+
+    def get_statistics(self, source: AISource) -> PeerStatistics | None:
+        """The peer statistics of a run over ``source``, or ``None``."""
+        if not source.peer_group or not source.peer_fields:
+            return None
+        return PeerStatistics(
+            source.model,
+            source.peer_group,
+            list(source.peer_fields),
+            scales=dict(self.peer_scales or {}),
+        )
+
+    def flag_kinds(self, source: AISource) -> list[str]:
+        """Every ``kind`` a flag of a run over ``source`` may have: the rules', the
+        statistics' (``price_outlier``) and the model's (:data:`MODEL_KIND`)."""
+        source = self.get_source(source)
+        kinds = [kind for rule in source.rules for kind in rule.kinds]
+        statistics = self.get_statistics(source)
+        if statistics is not None:
+            kinds += statistics.kinds
+        return list(dict.fromkeys([*kinds, MODEL_KIND]))
+
+    # -- what becomes of the answer ----------------------------------------------------
+
     def handle_answer(
         self, insight: Insight, answer: dict[str, Any], payload: RecordPayload | None = None
     ) -> None:
@@ -76,6 +225,7 @@ class FlagAnomaliesAction(AIAction):
                 severity = self.model_flag_max_severity
             model_flags.append(
                 {
+                    "kind": MODEL_KIND,
                     "field": field[:FIELD_MAX_CHARS],
                     "severity": severity,
                     "reason": str(flag.get("reason", ""))[:REASON_MAX_CHARS],
@@ -86,3 +236,27 @@ class FlagAnomaliesAction(AIAction):
 
     def handle_failure(self, insight: Insight, payload: RecordPayload | None = None) -> None:
         insight.set_flags(list(payload.facts) if payload is not None else [])
+
+
+def _check_path(model: type[models.Model], path: str, option: str, numeric: bool = False) -> None:
+    """Raise unless ``path`` (dotted, across any relation) ends at a field of its own
+    (a number, with ``numeric``)."""
+    current: Any = model
+    field: Any = None
+    for part in path.split("."):
+        try:
+            field = current._meta.get_field(part)
+        except (AttributeError, FieldDoesNotExist):
+            field = None
+            break
+        current = field.related_model
+    wanted = _NUMBERS if numeric else models.Field
+    if field is None or field.is_relation or not isinstance(field, wanted):
+        kind = "a number field" if numeric else "a field"
+        raise ToolkitConfigurationError(
+            f"FlagAnomaliesAction {option} of {model._meta.label}: {path!r} is not {kind} "
+            "(dotted paths may cross relations: 'reviews.text')."
+        )
+
+
+_NUMBERS = (models.IntegerField, models.DecimalField, models.FloatField)

@@ -1,36 +1,10 @@
-"""Peer statistics: how far a record's numbers sit from those of its peers.
-
-For each numeric field of ``ai_peer_fields`` and each peer group (the records sharing
-the value of ``ai_peer_group``, e.g. the category), the robust z-score of Iglewicz and
-Hoaglin::
-
-    z = 0.6745 * (x - median) / MAD        MAD = median(|x_i - median|)
-
-A score beyond :attr:`PeerStatistics.threshold` (3.5, their recommendation) is a flag
-with the value and the peer median as evidence. Medians resist the outliers they are
-meant to find, unlike a mean and standard deviation. When more than half of the peers
-share one value (MAD = 0), the mean absolute deviation (times 1.2533) stands in; when
-that is 0 too, every peer is equal and nothing is flagged.
-
-The numbers of a peer group are read once per run, whatever the number of batches, in
-one query for all the groups a batch meets (see :meth:`PeerStatistics.load`):
-
-- on PostgreSQL the database computes them: per group and field the count, the median
-  (``percentile_cont(0.5) WITHIN GROUP (ORDER BY x)``), the MAD and the mean absolute
-  deviation, in one query whose first common table expression is the ORM's query of the
-  peers' numbers. Only one row per group comes back, however large the group
-  (:meth:`PeerStatistics.describe_in_database`);
-- on other databases (SQLite) the peers' numbers are read into Python, a group of a
-  million rows as one column (:meth:`PeerStatistics.describe_in_python`).
-
-Both give the same :class:`GroupStats` (to float rounding): NULLs are ignored, and a
-group with fewer than ``min_peers`` numbers has none.
-"""
+"""`PeerStatistics`: each record's numbers against those of its peer group, described
+once per run, by the database on PostgreSQL and in Python elsewhere (see
+:mod:`toolkit.ai.statistics`)."""
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,50 +12,25 @@ from typing import Any
 from django.db import connections, models
 from django.db.models import F
 
-__all__ = ["GroupStats", "PeerStatistics", "robust_z"]
+from toolkit.ai.statistics.groups import (
+    AUTO,
+    LOG,
+    SCALES,
+    Described,
+    GroupStats,
+    Spread,
+    chosen_scale,
+    describe,
+    group_stats,
+    outlier_kind,
+)
+from toolkit.exceptions import ToolkitConfigurationError
 
-#: Iglewicz and Hoaglin's constant: makes the MAD comparable to a standard deviation.
-CONSISTENCY = 0.6745
-#: 1 / sqrt(2 / pi): makes the mean absolute deviation comparable to one.
-MEAN_AD_FACTOR = 1.2533
+__all__ = ["DATABASE_VENDORS", "PeerStatistics"]
+
 #: Database vendors on which :meth:`PeerStatistics.load` computes medians in the
 #: database (they have the ordered-set aggregate ``percentile_cont``).
 DATABASE_VENDORS = frozenset({"postgresql"})
-
-
-@dataclass(frozen=True)
-class GroupStats:
-    median: float
-    spread: float  # MAD / 0.6745, or 1.2533 * mean absolute deviation
-    count: int
-
-
-#: The statistics of each group, field by field (``None``: too few peers).
-Described = dict[Any, dict[str, GroupStats | None]]
-
-
-def describe(values: Sequence[float]) -> GroupStats | None:
-    if not values:
-        return None
-    median = statistics.median(values)
-    deviations = [abs(value - median) for value in values]
-    mad = statistics.median(deviations)
-    mean_ad = sum(deviations) / len(deviations)
-    return group_stats(len(values), median, mad, mean_ad)
-
-
-def group_stats(count: int, median: float, mad: float, mean_ad: float) -> GroupStats:
-    """The :class:`GroupStats` of ``count`` numbers with this median, MAD and mean
-    absolute deviation (the fallback when the MAD is 0)."""
-    spread = mad / CONSISTENCY if mad > 0 else MEAN_AD_FACTOR * mean_ad
-    return GroupStats(median=median, spread=spread, count=count)
-
-
-def robust_z(value: float, stats: GroupStats) -> float | None:
-    """The robust z-score of ``value`` within its group (``None`` if all peers are equal)."""
-    if stats.spread <= 0:
-        return None
-    return (value - stats.median) / stats.spread
 
 
 @dataclass
@@ -95,11 +44,29 @@ class PeerStatistics:
     critical_threshold: float = 7.0
     #: Groups with fewer records than this say nothing about their members.
     min_peers: int = 5
+    #: The scale of each field (:data:`AUTO` for those not named).
+    scales: Mapping[str, str] = field(default_factory=dict)
     _cache: Described = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name, scale in self.scales.items():
+            if scale not in SCALES:
+                raise ToolkitConfigurationError(
+                    f"Peer statistics of {name!r}: the scale must be one of "
+                    f"{', '.join(SCALES)}, not {scale!r}."
+                )
 
     @property
     def group_lookup(self) -> str:
         return self.group.replace(".", "__")
+
+    def scale_of(self, name: str) -> str:
+        return self.scales.get(name, AUTO)
+
+    @property
+    def kinds(self) -> list[str]:
+        """The ``kind`` of the flags each field can get."""
+        return [outlier_kind(name) for name in self.fields]
 
     def load(self, groups: set[Any]) -> None:
         """Describe the peers of ``groups`` not described yet: one query for all of them,
@@ -130,7 +97,7 @@ class PeerStatistics:
                     columns[group][name].append(float(value))
         return {
             group: {
-                name: describe(values) if len(values) >= self.min_peers else None
+                name: describe(values, self.scale_of(name), self.min_peers)
                 for name, values in columns[group].items()
             }
             for group in groups
@@ -169,41 +136,62 @@ class PeerStatistics:
         converters = compiler.get_converters([group_expression])
 
         group_column = quote(group_alias)
-        medians = []
-        spreads = []
+        medians, spreads, carried = [], [], []
         for index, alias in enumerate(aliases):
-            value = f"CAST({quote(alias)} AS double precision)"
-            deviation = f"ABS(CAST(p.{quote(alias)} AS double precision) - m.median_{index})"
+            value = f"CAST({{p}}{quote(alias)} AS double precision)"
+            # Each number on both scales: x, and ln(x) for the positive ones (NULL, which
+            # every aggregate skips, for the others).
+            scaled = {"": value, "log_": f"LN(CASE WHEN {value} > 0 THEN {value} END)"}
             medians.append(
                 f"COUNT({quote(alias)}) AS n_{index}, "
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {value}) AS median_{index}"
+                f"COUNT(CASE WHEN {value.format(p='')} > 0 THEN 1 END) AS positive_{index}"
             )
-            spreads.append(
-                f"m.n_{index}, m.median_{index}, "
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {deviation}) AS mad_{index}, "
-                f"AVG({deviation}) AS mean_ad_{index}"
-            )
-        by_median = ", ".join(f"m.n_{index}, m.median_{index}" for index in range(len(aliases)))
-        # The MAD is the median of |x - median|: the medians come first (a second common
+            carried.append(f"m.n_{index}, m.positive_{index}")
+            for prefix, expression in scaled.items():
+                x = expression.format(p="")
+                px = expression.format(p="p.")
+                median = f"m.{prefix}median_{index}"
+                medians.append(
+                    f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {x}) AS {prefix}median_{index}"
+                )
+                carried.append(median)
+                spreads.append(
+                    f"percentile_cont(0.5) WITHIN GROUP (ORDER BY ABS({px} - {median})), "
+                    f"AVG(ABS({px} - {median})), "
+                    f"percentile_cont(0.5) WITHIN GROUP "
+                    f"(ORDER BY CASE WHEN {px} <= {median} THEN {median} - {px} END), "
+                    f"percentile_cont(0.5) WITHIN GROUP "
+                    f"(ORDER BY CASE WHEN {px} >= {median} THEN {px} - {median} END)"
+                )
+        # The deviations are from the medians: the medians come first (a second common
         # table expression), then the peers are joined back to them.
         sql = (
             f"WITH toolkit_peers AS ({peers_sql}), "
             f"toolkit_medians AS (SELECT {group_column} AS peer_group, {', '.join(medians)} "
             f"FROM toolkit_peers GROUP BY {group_column}) "
-            f"SELECT m.peer_group, {', '.join(spreads)} "
+            f"SELECT m.peer_group, {', '.join(carried)}, {', '.join(spreads)} "
             f"FROM toolkit_medians m JOIN toolkit_peers p ON p.{group_column} = m.peer_group "
-            f"GROUP BY m.peer_group, {by_median}"
+            f"GROUP BY m.peer_group, {', '.join(carried)}"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         result: Described = {group: dict.fromkeys(self.fields) for group in groups}
+        width = len(self.fields)
         for key, *numbers in compiler.apply_converters(rows, converters):
+            heads, tails = numbers[: 4 * width], numbers[4 * width :]
             described: dict[str, GroupStats | None] = {}
             for index, name in enumerate(self.fields):
-                count, median, mad, mean_ad = numbers[4 * index : 4 * index + 4]
-                enough = count >= max(self.min_peers, 1)
-                described[name] = group_stats(count, median, mad, mean_ad) if enough else None
+                count, positive, median, log_median = heads[4 * index : 4 * index + 4]
+                deviations = tails[8 * index : 8 * index + 8]
+                scale = chosen_scale(self.scale_of(name), count, positive, self.min_peers)
+                if scale == LOG:
+                    spread = Spread(log_median, *deviations[4:])
+                else:
+                    spread = Spread(median, *deviations[:4])
+                described[name] = (
+                    group_stats(count, median, scale, spread, self.min_peers) if count else None
+                )
             result[key] = described
         return result
 
@@ -231,30 +219,48 @@ class PeerStatistics:
                 stats = group_stats.get(name)
                 if stats is None or value is None:
                     continue
-                score = robust_z(float(value), stats)
+                score = stats.z(float(value))
                 if score is None or abs(score) < self.threshold:
                     continue
                 result.setdefault(str(pk), []).append(self.flag(name, value, stats, score))
         return result
 
     def flag(self, name: str, value: Any, stats: GroupStats, score: float) -> dict[str, Any]:
+        """The flag of ``value`` of field ``name``, ``score`` from its group's median."""
         direction = "above" if score > 0 else "below"
         median = _number(stats.median)
         shown = _number(value)
         group = self.group.replace("_", " ")
-        return {
+        if stats.scale == LOG and stats.median > 0:
+            ratio = float(value) / stats.median
+            times = ratio if ratio >= 1 else 1 / ratio
+            how = f"{_times(times)} {'higher' if ratio >= 1 else 'lower'}; log scale"
+        else:
+            ratio, how = None, ""
+        evidence = f"{stats.count} records, {how + ', ' if how else ''}robust z = {score:+.1f}"
+        flag = {
+            "kind": outlier_kind(name),
             "field": name,
             "severity": "critical" if abs(score) >= self.critical_threshold else "warning",
             "reason": (
                 f"{name.replace('_', ' ')} {shown} is far {direction} the median {median} "
-                f"of its {group} ({stats.count} records, robust z = {score:+.1f})."
+                f"of its {group} ({evidence})."
             ),
             "source": "statistics",
             "value": shown,
             "median": median,
             "score": round(score, 2),
             "peers": stats.count,
+            "direction": direction,
+            "scale": stats.scale,
         }
+        if ratio is not None:
+            flag["ratio"] = float(f"{ratio:.4g}")
+        return flag
+
+
+def _times(factor: float) -> str:
+    return f"{factor:.0f}x" if factor >= 10 else f"{factor:.1f}x"
 
 
 def _number(value: Any) -> Any:
