@@ -353,7 +353,14 @@ def test_hostile_record_text_and_model_output_are_shown_escaped(catalog, llm, ai
     )
     llm.answer = {
         "summary": HOSTILE_ANSWER,
-        "flags": [{"field": "name", "severity": "critical", "reason": f"<b>{HOSTILE_ANSWER}</b>"}],
+        "flags": [
+            {
+                "field": "name",
+                "severity": "critical",
+                # It cites the name it flags, or it would be set aside.
+                "reason": f"“{HOSTILE_RECORD[:20]}” <b>{HOSTILE_ANSWER}</b>",
+            }
+        ],
     }
     client = client_for(ai_staff)
     post_action(client, "ai_flag_anomalies", [product])

@@ -164,8 +164,10 @@ def test_kind_anomalies_stores_rule_and_model_flags(endpoint, server, products):
     insights = ok_insights(kind="anomalies")
     assert insights.count() == 10
     for insight in insights:
-        (flag,) = insight.flags_from("model")
-        assert flag["reason"] == "Round price." and flag["severity"] == "info"
+        # "Round price." cites no price: the model's flag is set aside, with the reason.
+        assert insight.flags_from("model") == []
+        (discarded,) = insight.data["discarded_flags"]
+        assert discarded["reason"] == "Round price." and "cite" in discarded["discarded"]
     flagged = insights.get(object_id=str(product.pk))
     assert [f["field"] for f in flagged.flags_from("rule")] == ["stock"]
     assert flagged.max_severity == "critical"

@@ -282,7 +282,8 @@ def test_rule_flags_are_facts_for_the_model_and_stand_when_it_fails(catalog):
         seen.append(body["messages"][-1]["content"])
         return {
             "summary": "Stock is negative.",
-            "flags": [{"field": "name", "severity": "critical", "reason": "odd name"}],
+            # A model's flag cites the value it is about, or it is discarded.
+            "flags": [{"field": "name", "severity": "critical", "reason": f"“{product.name}”"}],
         }
 
     up = FakeLLM(answer)

@@ -34,16 +34,20 @@ from toolkit.ai.permissions import RUN_AI_PERMISSION, VIEW_INSIGHT_PERMISSION, p
 from toolkit.exceptions import ToolkitConfigurationError
 
 __all__ = [
+    "MODEL_SOURCE",
     "RUN_AI_PERMISSION",
     "SEVERITY_RANK",
     "VIEW_INSIGHT_PERMISSION",
     "AIReservation",
     "AIUsage",
+    "FlagOrigin",
+    "GroundingStatus",
     "Insight",
     "InsightQuerySet",
     "InsightStatus",
     "ReviewStatus",
     "Severity",
+    "flag_origin",
     "max_severity",
     "permission_name",
 ]
@@ -67,6 +71,10 @@ class Severity(models.TextChoices):
 SEVERITY_RANK: dict[str, int] = {"": 0, "info": 1, "warning": 2, "critical": 3}
 
 
+#: The ``source`` of a flag the model wrote: a suggestion, never a fact.
+MODEL_SOURCE = "model"
+
+
 def max_severity(flags: Iterable[dict[str, Any]]) -> str:
     """The highest severity among ``flags`` ("" for none)."""
     best = ""
@@ -75,6 +83,35 @@ def max_severity(flags: Iterable[dict[str, Any]]) -> str:
         if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[best]:
             best = severity
     return best
+
+
+class FlagOrigin(models.TextChoices):
+    """Who raised an insight's flags: the rules and peer statistics (facts computed
+    from the database), the model (suggestions), or both."""
+
+    NONE = "", _("no flags")
+    FACTS = "facts", _("rules or statistics")
+    MODEL = "model", _("model suggestions")
+    BOTH = "both", _("both")
+
+
+def flag_origin(flags: Iterable[dict[str, Any]]) -> str:
+    """The :class:`FlagOrigin` of ``flags``."""
+    sources = {flag.get("source") == MODEL_SOURCE for flag in flags if isinstance(flag, dict)}
+    if sources == {True, False}:
+        return FlagOrigin.BOTH
+    if sources == {True}:
+        return FlagOrigin.MODEL
+    return FlagOrigin.FACTS if sources else FlagOrigin.NONE
+
+
+class GroundingStatus(models.TextChoices):
+    """How much of an answer's text the values sent bear out (:mod:`toolkit.ai.grounding`)."""
+
+    NONE = "", _("not checked")
+    VERIFIED = "verified", _("verified")
+    PARTLY = "partly", _("partly unverified")
+    UNVERIFIED = "unverified", _("unverified")
 
 
 class InsightStatus(models.TextChoices):
@@ -176,6 +213,16 @@ class Insight(models.Model):
     #: Flag dicts: field, severity, reason, source ("rule", "statistics", "model"),
     #: value, and for statistics the peer median and score.
     flags = models.JSONField(_("flags"), default=list, blank=True)
+    #: Who raised the flags (:class:`FlagOrigin`), for filtering facts from suggestions.
+    flag_origin = models.CharField(
+        _("flags from"), max_length=8, choices=FlagOrigin.choices, blank=True, default=""
+    )
+    #: How much of the text is verified; each sentence is in ``data["grounding"]``.
+    grounded = models.CharField(
+        _("grounding"), max_length=12, choices=GroundingStatus.choices, blank=True, default=""
+    )
+    #: The highest severity of the rule and statistics flags: a model's flag is a
+    #: suggestion and weighs nothing here.
     max_severity = models.CharField(
         _("max severity"), max_length=16, choices=Severity.choices, blank=True
     )
@@ -266,10 +313,14 @@ class Insight(models.Model):
         return self.status == InsightStatus.OK
 
     def set_flags(self, flags: list[dict[str, Any]]) -> None:
-        """Store ``flags`` and the severity they add up to."""
+        """Store ``flags``, the severity the facts among them add up to (the model's
+        suggestions add none) and who raised them."""
         self.flags = flags
-        self.max_severity = max_severity(flags)
+        self.max_severity = max_severity(
+            flag for flag in flags if flag.get("source") != MODEL_SOURCE
+        )
         self.severity_rank = SEVERITY_RANK[self.max_severity]
+        self.flag_origin = flag_origin(flags)
 
     def make_storable(self) -> None:
         """Drop NUL characters from everything the model or the endpoint wrote:
@@ -283,6 +334,17 @@ class Insight(models.Model):
 
     def flags_from(self, source: str) -> list[dict[str, Any]]:
         return [flag for flag in self.flags or [] if flag.get("source") == source]
+
+    @property
+    def model_flags(self) -> list[dict[str, Any]]:
+        """The flags the model suggested (not facts)."""
+        return self.flags_from(MODEL_SOURCE)
+
+    @property
+    def grounding(self) -> dict[str, Any]:
+        """What the grounding check found (``data["grounding"]``), or ``{}``."""
+        found = self.data.get("grounding") if isinstance(self.data, dict) else None
+        return found if isinstance(found, dict) else {}
 
 
 class AIUsage(models.Model):

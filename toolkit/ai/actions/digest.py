@@ -20,9 +20,12 @@ __all__ = ["SummarizeSelectionAction"]
 
 
 class SummarizeSelectionAction(AIAction):
-    """One report across the selected records, written by map-reduce: records are
-    summarised in chunks that fit ``max_input_chars``, then the chunk reports combined
-    (see :class:`~toolkit.ai.runs.DigestRun`)."""
+    """One report across the selected records: a table the database computes (counts,
+    minimum, maximum and average of numeric fields, top values, flags by kind, the most
+    severe records; see :func:`~toolkit.ai.runs.table.selection_table`), then at most
+    :attr:`max_sentences` sentences of the model over that table and the records, each
+    checked against them. Records are read in chunks that fit ``max_input_chars``, the
+    chunk reports combined (see :class:`~toolkit.ai.runs.DigestRun`)."""
 
     name = "summarize_selection"
     description = "Summarize selection with AI"
@@ -31,6 +34,10 @@ class SummarizeSelectionAction(AIAction):
     #: Template that combines the reports of several chunks.
     combine_template: ClassVar[str] = "digest_combine"
     run_class: ClassVar[type[Run]] = DigestRun
+    #: Sentences of the model's summary kept (after repeats are dropped); ``None`` for all.
+    max_sentences: ClassVar[int | None] = 3
+    #: Bumped: the prompt now gives the selection's table and asks for a few sentences.
+    prompt_version = "2"
     schema = {
         "type": "object",
         "properties": {
@@ -46,12 +53,19 @@ class SummarizeSelectionAction(AIAction):
     }
 
     def get_combine_messages(
-        self, parts: Sequence[dict[str, Any]], total: int, source: AISource
+        self,
+        parts: Sequence[dict[str, Any]],
+        total: int,
+        source: AISource,
+        table: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Messages that combine chunk reports (``{"records": n, "answer": {...}}``)."""
+        """Messages that combine chunk reports (``{"records": n, "answer": {...}}``)
+        over the selection's ``table``."""
         context = {
             "action": self,
             "total": total,
+            "table_json": dumps_data(table) if table else "",
+            "max_sentences": self.max_sentences,
             "parts": [
                 {"records": part["records"], "json": dumps_data(part["answer"])} for part in parts
             ],
@@ -65,10 +79,20 @@ class SummarizeSelectionAction(AIAction):
         ]
 
     def get_chunk_messages(
-        self, payloads: Sequence[RecordPayload], total: int, source: AISource
+        self,
+        payloads: Sequence[RecordPayload],
+        total: int,
+        source: AISource,
+        table: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Messages that summarise one chunk of the ``total`` records."""
-        context = {**self.get_context(payloads, source), "total": total}
+        """Messages that summarise one chunk of the ``total`` records, with the
+        selection's ``table``."""
+        context = {
+            **self.get_context(payloads, source),
+            "total": total,
+            "table_json": dumps_data(table) if table else "",
+            "max_sentences": self.max_sentences,
+        }
         return [
             {"role": "system", "content": self.get_system_prompt(source)},
             {

@@ -1,7 +1,9 @@
-"""The changelist's "AI insight" column and the "AI flags" filter it comes with.
+"""The changelist's "AI insight" column and the "AI flags" filters it comes with.
 
-The column shows the severity badge of each row's newest anomaly check and the start of
-its newest summary; the insights of a whole page are loaded in one query
+The column shows the severity badge of the facts of each row's newest anomaly check (the
+rules' and the peer statistics'), apart from it a "model suggests" badge for the
+model's own flags, and the verified start of its newest summary (a badge says how many
+sentences are unverified); the insights of a whole page are loaded in one query
 (:func:`latest_insights`), never one per row, and never for an export of the columns.
 """
 
@@ -21,12 +23,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from toolkit.ai.actions import FlagAnomaliesAction, SummarizeAction
 from toolkit.ai.admin.base import AIOptionsBase
-from toolkit.ai.admin.filters import AISeverityFilter
-from toolkit.ai.models import Insight
+from toolkit.ai.admin.filters import AIFlagSourceFilter, AISeverityFilter
+from toolkit.ai.models import MODEL_SOURCE, Insight
 
 __all__ = [
     "COLUMN_KINDS",
     "COLUMN_SUMMARY_CHARS",
+    "FLAG_SOURCE_LABELS",
     "SEVERITY_CLASSES",
     "AIColumnMixin",
     "latest_insights",
@@ -40,6 +43,13 @@ ROW_INSIGHTS_ATTR = "_toolkit_ai_insights"
 COLUMN_SUMMARY_CHARS = 120
 #: Severity classes the templates may put in a class attribute (never a stored value).
 SEVERITY_CLASSES = {"critical": "critical", "warning": "warning", "info": "info", "": "none"}
+#: How each flag source is named to people: facts computed from the database, or the
+#: model's suggestion.
+FLAG_SOURCE_LABELS = {
+    "rule": gettext_lazy("rule"),
+    "statistics": gettext_lazy("peer statistics"),
+    "model": gettext_lazy("model suggests"),
+}
 
 
 def latest_insights(
@@ -81,7 +91,7 @@ class AIColumnMixin(AIOptionsBase):
         if self.get_ai_list_filter(request) and self.has_ai_view_permission(request):
             # A new list only when a filter is added: otherwise the admin's own value,
             # untouched (a tuple stays a tuple).
-            return [*filters, AISeverityFilter]
+            return [*filters, AISeverityFilter, AIFlagSourceFilter]
         return filters
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
@@ -108,25 +118,68 @@ class AIColumnMixin(AIOptionsBase):
         anomalies = found.get(FlagAnomaliesAction.kind)
         parts = []
         if anomalies is not None:
-            severity = anomalies.max_severity or ""
-            count = len(anomalies.flags or [])
-            label = severity.capitalize() if severity else _("No flags")
-            parts.append(
+            parts += self._ai_flag_badges(anomalies)
+        if summary is not None:
+            parts += self._ai_summary_parts(summary)
+        if not parts:
+            return self.get_empty_value_display()
+        return format_html(" ".join(["{}"] * len(parts)), *parts)
+
+    def _ai_flag_badges(self, anomalies: Insight) -> list[str]:
+        """The facts' severity badge, then the model's suggestions' badge apart."""
+        severity = anomalies.max_severity or ""
+        facts = [f for f in anomalies.flags or [] if f.get("source") != MODEL_SOURCE]
+        suggestions = anomalies.model_flags
+        label = severity.capitalize() if severity else _("No flags")
+        badges: list[str] = [
+            format_html(
+                '<span class="toolkit-ai-badge toolkit-ai-{}" title="{}">{}</span>',
+                SEVERITY_CLASSES.get(severity, "none"),
+                ngettext("%(count)d flag", "%(count)d flags", len(facts)) % {"count": len(facts)},
+                label,
+            )
+        ]
+        if suggestions:
+            badges.append(
                 format_html(
-                    '<span class="toolkit-ai-badge toolkit-ai-{}" title="{}">{}</span>',
-                    SEVERITY_CLASSES.get(severity, "none"),
-                    ngettext("%(count)d flag", "%(count)d flags", count) % {"count": count},
-                    label,
+                    '<span class="toolkit-ai-badge toolkit-ai-suggestion" title="{}">{}</span>',
+                    "; ".join(
+                        _("model suggests: %(field)s: %(reason)s")
+                        % {"field": f.get("field", ""), "reason": f.get("reason", "")}
+                        for f in suggestions
+                    ),
+                    ngettext(
+                        "Model suggests %(count)d", "Model suggests %(count)d", len(suggestions)
+                    )
+                    % {"count": len(suggestions)},
                 )
             )
-        if summary is not None:
-            text = summary.text if summary.is_ok else _("Summary failed")
+        return badges
+
+    def _ai_summary_parts(self, summary: Insight) -> list[str]:
+        """The verified sentences of a summary, and a badge for the unverified ones."""
+        if not summary.is_ok:
+            return [format_html('<span class="toolkit-ai-summary">{}</span>', _("Summary failed"))]
+        sentences = [s for s in summary.grounding.get("sentences") or [] if isinstance(s, dict)]
+        unverified = [s for s in sentences if not s.get("verified")]
+        text = summary.text
+        if sentences:
+            text = " ".join(str(s.get("text", "")) for s in sentences if s.get("verified"))
+        parts: list[str] = []
+        if unverified:
+            parts.append(
+                format_html(
+                    '<span class="toolkit-ai-badge toolkit-ai-unverified" title="{}">{}</span>',
+                    " ".join(str(s.get("text", "")) for s in unverified),
+                    ngettext("%(count)d unverified", "%(count)d unverified", len(unverified))
+                    % {"count": len(unverified)},
+                )
+            )
+        if text:
             parts.append(
                 format_html(
                     '<span class="toolkit-ai-summary">{}</span>',
                     Truncator(text).chars(COLUMN_SUMMARY_CHARS),
                 )
             )
-        if not parts:
-            return self.get_empty_value_display()
-        return format_html(" ".join(["{}"] * len(parts)), *parts)
+        return parts

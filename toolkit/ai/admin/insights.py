@@ -46,6 +46,8 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
         "content_type",
         "record",
         "severity_badge",
+        "flag_origin",
+        "grounded",
         "status",
         "review_status",
         "short_text",
@@ -55,6 +57,8 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
         "kind",
         "status",
         "max_severity",
+        "flag_origin",
+        "grounded",
         "review_status",
         ("content_type", admin.RelatedOnlyFieldListFilter),
         "endpoint",
@@ -67,7 +71,11 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
     change_form_template = "toolkit/ai/insight_change_form.html"
     fieldsets = [
         (None, {"fields": ["kind", "action", "status", "record", "text", "error"]}),
-        (gettext_lazy("Flags"), {"fields": ["max_severity", "flags_table", "review_status"]}),
+        (gettext_lazy("Grounding"), {"fields": ["grounded", "grounding_view"]}),
+        (
+            gettext_lazy("Flags"),
+            {"fields": ["max_severity", "flag_origin", "flags_table", "review_status"]},
+        ),
         (
             gettext_lazy("Provenance"),
             {
@@ -193,7 +201,17 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
     def flags_table(self, insight: Insight) -> str:
         from django.template.loader import render_to_string
 
-        return render_to_string("toolkit/ai/flags.html", {"flags": insight_view(insight)["flags"]})
+        view = insight_view(insight)
+        return render_to_string(
+            "toolkit/ai/flags.html", {"flags": view["flags"], "discarded": view["discarded"]}
+        )
+
+    @admin.display(description=gettext_lazy("sentences"))
+    def grounding_view(self, insight: Insight) -> str:
+        """The text sentence by sentence, each verified or marked unverified with why."""
+        from django.template.loader import render_to_string
+
+        return render_to_string("toolkit/ai/sentences.html", {"item": insight_view(insight)})
 
     @property
     def media(self) -> forms.Media:
@@ -237,6 +255,8 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
             "insight": insight,
             "target_opts": model._meta if model is not None else None,
             "scope_items": _scope_items(insight.scope),
+            "item": insight_view(insight),
+            **_digest_table(self, insight, model),
             "export_url": reverse(
                 f"{self.admin_site.name}:toolkit_insight_digest_export", args=[insight.pk]
             ),
@@ -290,6 +310,36 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
             True, f"digest-{insight.pk}.md"
         )
         return response
+
+
+def _digest_table(admin_: InsightAdmin, insight: Insight, model: Any) -> dict[str, Any]:
+    """The digest's table and the records it covered, with links to their pages."""
+    data = insight.data if isinstance(insight.data, dict) else {}
+    table: dict[str, Any] = data.get("table") or {}
+    covered: dict[str, Any] = data.get("covered") or {}
+
+    def link(pk: Any) -> str:
+        if model is None or not admin_.admin_site.is_registered(model):
+            return ""
+        opts = model._meta
+        return reverse_if_routed(
+            f"{admin_.admin_site.name}:{opts.app_label}_{opts.model_name}_change", [quote(pk)]
+        )
+
+    ids = [str(pk) for pk in covered.get("ids") or []]
+    return {
+        "table": table,
+        "numbers": sorted((table.get("numbers") or {}).items()),
+        "top": sorted((table.get("top") or {}).items()),
+        "flag_counts": sorted((table.get("flags") or {}).items()),
+        "most_severe": [
+            {**row, "url": link(row.get("id"))}
+            for row in table.get("most_severe") or []
+            if isinstance(row, dict)
+        ],
+        "covered": [(pk, link(pk)) for pk in ids],
+        "covered_more": max(0, int(covered.get("count") or 0) - len(ids)),
+    }
 
 
 def _scope_items(scope: Any) -> list[tuple[str, str]]:

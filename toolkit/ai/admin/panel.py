@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from toolkit.admin_ext.links import reverse_if_routed
 from toolkit.admin_ext.selection import Selection
 from toolkit.ai.admin.base import parent_template
-from toolkit.ai.admin.column import SEVERITY_CLASSES, latest_insights
+from toolkit.ai.admin.column import FLAG_SOURCE_LABELS, SEVERITY_CLASSES, latest_insights
 from toolkit.ai.admin.runs import AIRunsMixin
-from toolkit.ai.models import Insight, ReviewStatus
+from toolkit.ai.models import MODEL_SOURCE, Insight, ReviewStatus
 
-__all__ = ["AIPanelMixin", "insight_view"]
+__all__ = ["AIPanelMixin", "flag_view", "insight_view"]
 
 
 class AIPanelMixin(AIRunsMixin):
@@ -109,27 +109,53 @@ class AIPanelMixin(AIRunsMixin):
         return response or HttpResponseRedirect(change_url)
 
 
+def flag_view(flag: dict[str, Any]) -> dict[str, Any]:
+    """A flag for the templates: a safe severity class, and whether it is a fact (a
+    rule's or the peer statistics') or the model's suggestion."""
+    severity = str(flag.get("severity") or "")
+    is_model = flag.get("source") == MODEL_SOURCE
+    return {
+        "field": flag.get("field", ""),
+        "severity": severity,
+        "severity_class": "suggestion" if is_model else SEVERITY_CLASSES.get(severity, "none"),
+        "reason": flag.get("reason", ""),
+        "source": flag.get("source", ""),
+        "source_label": FLAG_SOURCE_LABELS.get(str(flag.get("source") or ""), flag.get("source")),
+        "is_model": is_model,
+        "value": flag.get("value", ""),
+        "median": flag.get("median"),
+        "score": flag.get("score"),
+        "discarded": flag.get("discarded", ""),
+    }
+
+
 def insight_view(insight: Insight) -> dict[str, Any]:
-    """An insight for the templates: flags with a safe severity class."""
-    flags = []
-    for flag in insight.flags or []:
-        if not isinstance(flag, dict):
-            continue
-        severity = str(flag.get("severity") or "")
-        flags.append(
-            {
-                "field": flag.get("field", ""),
-                "severity": severity,
-                "severity_class": SEVERITY_CLASSES.get(severity, "none"),
-                "reason": flag.get("reason", ""),
-                "source": flag.get("source", ""),
-                "value": flag.get("value", ""),
-                "median": flag.get("median"),
-                "score": flag.get("score"),
-            }
-        )
+    """An insight for the templates: its facts and the model's suggestions apart, the
+    sentences of its text each verified or not, and for a proposal the proposed value,
+    the model's reason and why it was rejected."""
+    flags = [flag_view(flag) for flag in insight.flags or [] if isinstance(flag, dict)]
+    data = insight.data if isinstance(insight.data, dict) else {}
+    discarded = [flag_view(f) for f in data.get("discarded_flags") or [] if isinstance(f, dict)]
+    grounding = insight.grounding
+    sentences = [s for s in grounding.get("sentences") or [] if isinstance(s, dict)]
+    proposal = None
+    if insight.review_status:
+        proposal = {
+            "field": data.get("field") or "",
+            "value": data.get("value", insight.text),
+            "current": data.get("current"),
+            "reason": data.get("reason") or "",
+            "rejected": data.get("rejected") or "",
+        }
     return {
         "insight": insight,
         "flags": flags,
+        "facts": [flag for flag in flags if not flag["is_model"]],
+        "suggestions": [flag for flag in flags if flag["is_model"]],
+        "discarded": discarded,
+        "sentences": sentences,
+        "unverified": sum(not s.get("verified") for s in sentences),
+        "dropped": [d for d in grounding.get("dropped") or [] if isinstance(d, dict)],
+        "proposal": proposal,
         "severity_class": SEVERITY_CLASSES.get(insight.max_severity or "", "none"),
     }
