@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib import admin
 from django.contrib.messages import get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 
+from demo.catalog.models import Tag
 from toolkit.query_input import MAX_PARAMETER_LENGTH, drop_unusable_parameters
 
 LISTS = [
@@ -140,3 +142,14 @@ def test_a_long_number_in_a_text_filter_is_text(admin_client, catalog):
     response = admin_client.get("/admin/catalog/tag/", {"name__in": "9" * 30})
     assert response.status_code == 200
     assert not [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_the_mixin_leaves_the_parameter_out_before_the_changelist_reads_it(rf, superuser, catalog):
+    """``QueryInputMixin`` (the core's, for admins without the toolkit's mixins) acts where
+    Django's changelist_view first reads the query string: building the changelist."""
+    request = request_with(rf, {"name": "\x00", "q": "usb"})
+    request.user = superuser
+    changelist = admin.site.get_model_admin(Tag).get_changelist_instance(request)
+    assert dict(request.GET.items()) == {"q": "usb"}
+    assert changelist.query == "usb"
+    assert texts(request) == ["The parameter “name” was ignored: it holds a NUL character."]

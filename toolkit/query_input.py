@@ -8,9 +8,10 @@ a number beyond the column's integer range overflows SQLite's driver (Django gua
 ``__in``); a parameter of megabytes, or a search of thousands of words, makes a query no
 database plans cheaply (SQLite refuses it). Django answers each with a server error.
 :func:`drop_unusable_parameters` removes such parameters from the request before the
-changelist reads it, with a message naming each; every toolkit changelist (the
-``admin_ext`` mixins, and the toolkit's own admins through :class:`QueryInputMixin`)
-calls it first.
+changelist reads it, with a message naming each; every toolkit changelist calls it
+first: the ``admin_ext`` mixins through a changelist part of theirs
+(``toolkit.admin_ext.parts.DropUnusableParameters``), other admins (the toolkit's own,
+a project's) through :class:`QueryInputMixin`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -152,10 +153,13 @@ def drop_unusable_parameters(
 
 class QueryInputMixin:
     """ModelAdmin mixin: the changelist leaves out query-string parameters no database
-    can take (see :func:`drop_unusable_parameters`). Put it before ``admin.ModelAdmin``."""
+    can take (see :func:`drop_unusable_parameters`). Put it before ``admin.ModelAdmin``.
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    It extends ``get_changelist_instance()``, where Django's ``changelist_view`` first
+    reads the query string (the ``changelist_view`` of the toolkit's mixins is their
+    base's alone, and the core knows no mixin of ``toolkit.admin_ext``).
+    """
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
         drop_unusable_parameters(request, getattr(self, "model", None))
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        return super().get_changelist_instance(request)  # type: ignore[misc]

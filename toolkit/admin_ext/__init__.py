@@ -10,6 +10,10 @@ Combine the mixins you need, or subclass :class:`ToolkitModelAdmin` for all of t
         list_filter = [("price", NumericRangeFilter)]
         list_totals = {"price": "avg"}
 
+A mixin of your own builds on :class:`ToolkitAdminMixin` as the toolkit's do: it lists
+its :class:`ChangeListPart` classes in ``changelist_parts`` and its checks (a subclass of
+Django's ``ModelAdminChecks``) in ``mixin_checks_class`` (see :mod:`.base`).
+
 Public names are listed in ``__all__``; anything else may change without notice.
 """
 
@@ -23,6 +27,7 @@ from .actions import (
     deletion_summary,
     row_action,
 )
+from .base import DeclaredChecksMixin, ToolkitAdminMixin
 
 # Importing the changelist package registers its deploy-time advice (toolkit.W040, W041).
 from .changelist import EstimatedCountPaginator, PerformanceMixin, TotalsMixin, count_rows
@@ -58,6 +63,7 @@ from .importexport import (
 )
 from .inlines import PaginatedTabularInline, ReadOnlyTabularInline
 from .options import ToolkitModelAdmin
+from .parts import ChangeListPart
 from .saved_views import SavedViewsMixin
 from .search import SearchMixin
 from .selection import ChangelistJobHandler, Selection, SelectionError, start_changelist_job
@@ -68,8 +74,10 @@ __all__ = [
     "AddSearchVectorIndex",
     "BulkActionsMixin",
     "BulkImporter",
+    "ChangeListPart",
     "ChangelistJobHandler",
     "DateRangeFilter",
+    "DeclaredChecksMixin",
     "EstimatedCountPaginator",
     "ExportJobHandler",
     "ExportMixin",
@@ -95,6 +103,7 @@ __all__ = [
     "Selection",
     "SelectionError",
     "StoredSearchVector",
+    "ToolkitAdminMixin",
     "ToolkitFieldListFilter",
     "ToolkitModelAdmin",
     "TotalsMixin",

@@ -13,6 +13,8 @@
     (``bench/bench_inline.py``).
 
 Both compose: ``class MovementInline(ReadOnlyTabularInline, PaginatedTabularInline)``.
+:class:`PaginatedInlineChecks` checks ``per_page`` and ``count_limit`` (``toolkit.E032``)
+beside the inline's own ``checks_class``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
+from django.contrib.admin.checks import InlineModelAdminChecks
 from django.contrib.admin.helpers import AdminReadonlyField
 from django.contrib.admin.utils import flatten_fieldsets, quote
 from django.core import checks
@@ -35,8 +38,11 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from .base import DeclaredChecksMixin
+
 __all__ = [
     "InlinePage",
+    "PaginatedInlineChecks",
     "PaginatedInlineFormSet",
     "PaginatedTabularInline",
     "ReadOnlyRow",
@@ -237,7 +243,43 @@ class PaginatedInlineFormSet(BaseInlineFormSet):
         return rows
 
 
-class PaginatedTabularInline(admin.TabularInline):
+class PaginatedInlineChecks(InlineModelAdminChecks):
+    """The checks of ``per_page`` and ``count_limit`` (``toolkit.E032``); the
+    ``mixin_checks_class`` of :class:`PaginatedTabularInline`."""
+
+    # Django (and its stubs) name the argument admin_obj in BaseModelAdminChecks and
+    # inline_obj in InlineModelAdminChecks: no name satisfies both.
+    def check(self, inline_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:  # type: ignore[override]
+        return [*super().check(inline_obj, **kwargs), *self._check_inline_page(inline_obj)]
+
+    def _check_inline_page(self, inline_obj: Any) -> list[checks.CheckMessage]:
+        errors: list[checks.CheckMessage] = []
+        name = type(inline_obj).__name__
+        per_page = inline_obj.per_page
+        if not _is_positive_int(per_page):
+            errors.append(
+                checks.Error(
+                    f"{name}.per_page must be a positive integer, not {per_page!r}.",
+                    hint="Set per_page to the number of rows to show, e.g. 10.",
+                    obj=type(inline_obj),
+                    id="toolkit.E032",
+                )
+            )
+        count_limit = inline_obj.count_limit
+        if count_limit is not None and not _is_positive_int(count_limit):
+            errors.append(
+                checks.Error(
+                    f"{name}.count_limit must be a positive integer or None, not {count_limit!r}.",
+                    hint="Use a cap such as 1000 (the page then says 'more than 1,000'), "
+                    "or None to count every row.",
+                    obj=type(inline_obj),
+                    id="toolkit.E032",
+                )
+            )
+        return errors
+
+
+class PaginatedTabularInline(DeclaredChecksMixin, admin.TabularInline):
     """A tabular inline that shows only the first rows of a long relation.
 
     Rows come in the inline's ``ordering`` (else the model's ``Meta.ordering``, else
@@ -251,6 +293,8 @@ class PaginatedTabularInline(admin.TabularInline):
     table built without per-cell widgets, so ``per_page`` rows cost about as much as a
     handful.
     """
+
+    mixin_checks_class: ClassVar[type | None] = PaginatedInlineChecks
 
     #: Rows shown on the parent's page (the related changelist has the rest).
     per_page: int = 10
@@ -305,32 +349,6 @@ class PaginatedTabularInline(admin.TabularInline):
         formset_class.admin_inline = self
         formset_class.admin_request = request
         return formset_class
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        errors = super().check(**kwargs)
-        name = type(self).__name__
-        per_page = self.per_page
-        if not _is_positive_int(per_page):
-            errors.append(
-                checks.Error(
-                    f"{name}.per_page must be a positive integer, not {per_page!r}.",
-                    hint="Set per_page to the number of rows to show, e.g. 10.",
-                    obj=type(self),
-                    id="toolkit.E032",
-                )
-            )
-        count_limit = self.count_limit
-        if count_limit is not None and not _is_positive_int(count_limit):
-            errors.append(
-                checks.Error(
-                    f"{name}.count_limit must be a positive integer or None, not {count_limit!r}.",
-                    hint="Use a cap such as 1000 (the page then says 'more than 1,000'), "
-                    "or None to count every row.",
-                    obj=type(self),
-                    id="toolkit.E032",
-                )
-            )
-        return errors
 
 
 def _cells_html(cells: list[AdminReadonlyField]) -> SafeString:

@@ -1,7 +1,10 @@
 """``ToolkitModelAdmin``: every changelist mixin of the toolkit, composed in one class.
 
-For people who want everything; others combine the mixins they need. The order matters
-only where two mixins wrap the same hook, and each mixin calls ``super()``:
+For people who want everything; others combine the mixins they need. Every mixin is a
+:class:`~toolkit.admin_ext.base.ToolkitAdminMixin`: the changelist view, its ChangeList
+class and ``checks_class`` are built once from the parts and checks the mixins declare,
+in the order of the bases (outermost first); hooks that several mixins extend (such as
+``get_actions``) call ``super()``:
 
 - ``BulkActionsMixin`` adds mass update, toggles, duplicate and a safe delete, running
   large selections as background jobs (needs ``toolkit.jobs``);

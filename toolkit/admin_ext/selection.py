@@ -34,6 +34,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import NoReverseMatch, get_resolver, reverse
 
+from toolkit.admin_ext.parts import compose_changelist
 from toolkit.exceptions import ToolkitError
 from toolkit.jobs.handlers import JobHandler, json_value
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChangelistJobHandler",
+    "ResultlessChangeListMixin",
     "Selection",
     "SelectionError",
     "changelist_params",
@@ -100,29 +102,22 @@ class _CollectingStorage(BaseStorage):
         return []
 
 
-_RESULTLESS: dict[type, type] = {}
+class ResultlessChangeListMixin:
+    """A ChangeList's result fetching left out: rebuilding a selection, or running an
+    action, needs the queryset the changelist would show, not a count and a page of it."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        self.result_count = 0
+        self.full_result_count = None
+        self.result_list = self.queryset.none()  # type: ignore[attr-defined]
+        self.can_show_all = False
+        self.multi_page = False
+        self.paginator = None
 
 
 def without_results(changelist_class: type[ChangeList]) -> type[ChangeList]:
-    """The ChangeList class with its result fetching left out: rebuilding a selection,
-    or running an action, needs the queryset the changelist would show, not a count
-    and a page of it."""
-    if changelist_class not in _RESULTLESS:
-
-        def get_results(self: Any, request: HttpRequest) -> None:
-            self.result_count = 0
-            self.full_result_count = None
-            self.result_list = self.queryset.none()
-            self.can_show_all = False
-            self.multi_page = False
-            self.paginator = None
-
-        _RESULTLESS[changelist_class] = type(
-            f"Selection{changelist_class.__name__}",
-            (changelist_class,),
-            {"get_results": get_results},
-        )
-    return _RESULTLESS[changelist_class]
+    """``changelist_class`` with :class:`ResultlessChangeListMixin` in front (made once)."""
+    return compose_changelist(changelist_class, [ResultlessChangeListMixin])
 
 
 @dataclass

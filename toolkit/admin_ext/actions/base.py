@@ -4,17 +4,17 @@ actions.
 Each part is a mixin of its own module (mass update, toggles, duplicate, delete, the
 action log, row and change-form actions); this one adds what concerns them all: which
 actions the changelist offers (``get_actions``), a refused POST answered with a
-sentence, no page of results fetched for an action's POST, the per-row permission
-switch, and the system checks (:class:`~toolkit.admin_ext.actions.checks.BulkActionsChecks`).
+sentence (:class:`RefusedAction`), no page of results fetched for an action's POST
+(:class:`ActionPostWithoutResults`), the per-row permission switch, and the system
+checks (:class:`~toolkit.admin_ext.actions.checks.BulkActionsChecks`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.core import checks
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
@@ -26,10 +26,40 @@ from toolkit.admin_ext.actions.mass_update import MassUpdateMixin
 from toolkit.admin_ext.actions.offered import ROW, ActionLocation, posted_action
 from toolkit.admin_ext.actions.row_actions import RowActionsMixin
 from toolkit.admin_ext.actions.toggles import TogglesMixin
-from toolkit.admin_ext.selection import without_results
-from toolkit.query_input import drop_unusable_parameters
+from toolkit.admin_ext.parts import ChangeListPart, ChangeListParts, DropUnusableParameters
+from toolkit.admin_ext.selection import ResultlessChangeListMixin
 
-__all__ = ["BulkActionsMixin"]
+__all__ = ["ActionPostWithoutResults", "BulkActionsMixin", "RefusedAction"]
+
+
+class RefusedAction(ChangeListPart):
+    """A POST of an action the person may not run is answered with a sentence and a
+    redirect to the list (:meth:`BulkActionsMixin.refused_action`)."""
+
+    def answer(self) -> HttpResponse | None:
+        refused = self.model_admin.refused_action(self.request)
+        if not refused:
+            return None
+        # Offered no action, Django ignores such a POST and shows the list; a forged or
+        # outdated form deserves a sentence that nothing happened.
+        self.model_admin.message_user(
+            self.request,
+            _("You may not run “%(action)s” on these rows; nothing was changed.")
+            % {"action": refused},
+            messages.ERROR,
+        )
+        return HttpResponseRedirect(self.request.get_full_path())
+
+
+class ActionPostWithoutResults(ChangeListPart):
+    """An action's POST ends in the action's own page or a redirect: the page of results
+    and its counts (a COUNT of a million rows, twice) are never shown, so they are not
+    fetched. The queryset, search and filters are built as ever."""
+
+    def get_changelist_mixin(self) -> type | None:
+        if self.model_admin.is_action_post(self.request):
+            return ResultlessChangeListMixin
+        return None
 
 
 class BulkActionsMixin(
@@ -51,6 +81,13 @@ class BulkActionsMixin(
     ``row_actions = ["duplicate_selected", "toggle_is_active"]``.
     """
 
+    changelist_parts: ClassVar[ChangeListParts] = (
+        DropUnusableParameters,
+        RefusedAction,
+        ActionPostWithoutResults,
+    )
+    mixin_checks_class: ClassVar[type | None] = BulkActionsChecks
+
     #: Check ``has_change/delete_permission(request, obj)`` for every row; ``None``:
     #: when the ModelAdmin overrides the method (so the answer may depend on the row).
     bulk_object_permissions: bool | None = None
@@ -59,9 +96,6 @@ class BulkActionsMixin(
         """Whether to ask the permission methods about every row (``None``: where the
         ModelAdmin overrides them). See ``bulk_object_permissions``."""
         return self.bulk_object_permissions
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        return [*super().check(**kwargs), *BulkActionsChecks().check(self, **kwargs)]
 
     # -- wiring into Django's actions ------------------------------------------------
 
@@ -79,32 +113,6 @@ class BulkActionsMixin(
         self._own_delete_action(actions, location)
         actions.update(self._toggle_actions(request, location))
         return actions
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        drop_unusable_parameters(request, self.model)
-        refused = self.refused_action(request)
-        if refused:
-            # Offered no action, Django ignores such a POST and shows the list; a
-            # forged or outdated form deserves a sentence that nothing happened.
-            self.message_user(
-                request,
-                _("You may not run “%(action)s” on these rows; nothing was changed.")
-                % {"action": refused},
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(request.get_full_path())
-        return super().changelist_view(request, extra_context)
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> Any:
-        changelist_class = super().get_changelist(request, **kwargs)
-        if self.is_action_post(request):
-            # An action's POST ends in the action's own page or a redirect: the page of
-            # results and its counts (a COUNT of a million rows, twice) are never shown,
-            # so they are not fetched. The queryset, search and filters are built as ever.
-            return without_results(changelist_class)
-        return changelist_class
 
     def is_action_post(self, request: HttpRequest) -> bool:
         """Whether the changelist request runs an action (and so renders no list)."""

@@ -1,9 +1,10 @@
 """System checks of the bulk actions' ModelAdmin options, ids ``toolkit.E060``-``E065``.
 
-Run by ``check()`` of the mixins (so by ``manage.py check`` for every registered admin
-using them): :class:`RowActionsChecks` by
-:class:`~toolkit.admin_ext.actions.RowActionsMixin`, :class:`BulkActionsChecks` by
-:class:`~toolkit.admin_ext.actions.BulkActionsMixin` (after the former).
+Each class is the ``mixin_checks_class`` of a mixin and joins the ``checks_class`` of
+every admin using it (so ``manage.py check`` runs it for every registered one):
+:class:`RowActionsChecks` of :class:`~toolkit.admin_ext.actions.RowActionsMixin`,
+:class:`BulkActionsChecks` of :class:`~toolkit.admin_ext.actions.BulkActionsMixin`
+(after the former).
 
 =============  ==========================================================================
 toolkit.E060   a ``mass_update_fields`` entry that is not a column a mass update can set
@@ -23,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.contrib.admin.checks import ModelAdminChecks
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -48,10 +50,13 @@ def _where(admin_obj: Any) -> str:
     return f"{type(admin_obj).__module__}.{type(admin_obj).__qualname__}"
 
 
-class RowActionsChecks:
+class RowActionsChecks(ModelAdminChecks):
     """Checks of ``row_actions`` and of the ``@row_action`` methods it names."""
 
     def check(self, admin_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [*super().check(admin_obj, **kwargs), *self._check_row_actions(admin_obj)]
+
+    def _check_row_actions(self, admin_obj: Any) -> list[checks.CheckMessage]:
         """Every error of ``admin_obj``'s row actions (``toolkit.E064``, ``E065``)."""
         errors: list[checks.CheckMessage] = []
         where = _where(admin_obj)
@@ -67,7 +72,7 @@ class RowActionsChecks:
                 ),
             ]
         for name in entries:
-            if not isinstance(name, str) or not self._names_an_object_action(admin_obj, name):
+            if not isinstance(name, str) or not self._names_a_row_action(admin_obj, name):
                 errors.append(
                     checks.Error(
                         f"{where}.row_actions names {name!r}, which is neither an action of "
@@ -97,7 +102,7 @@ class RowActionsChecks:
         return errors
 
     @staticmethod
-    def _names_an_object_action(admin_obj: Any, name: str) -> bool:
+    def _names_a_row_action(admin_obj: Any, name: str) -> bool:
         method = getattr(type(admin_obj), name, None)
         if callable(method) and getattr(method, "toolkit_object_action", False):
             return True
@@ -116,18 +121,19 @@ class RowActionsChecks:
         return field != name and field in toggles
 
 
-class BulkActionsChecks:
+class BulkActionsChecks(ModelAdminChecks):
     """Checks of the mass update, toggle, duplicate, delete and logging options."""
 
     def check(self, admin_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:
-        """Every error and warning of ``admin_obj``'s bulk options (``toolkit.E060``-
-        ``E063``, ``W060``)."""
+        """Django's checks, then every error and warning of ``admin_obj``'s bulk options
+        (``toolkit.E060``-``E063``, ``W060``)."""
         return [
+            *super().check(admin_obj, **kwargs),
             *self._check_mass_update_fields(admin_obj),
             *self._check_toggle_fields(admin_obj),
-            *self._check_row_limits(admin_obj),
-            *self._check_background_threshold(admin_obj),
-            *self._check_per_object(admin_obj),
+            *self._check_bulk_row_limits(admin_obj),
+            *self._check_bulk_background_threshold(admin_obj),
+            *self._check_mass_update_per_object(admin_obj),
         ]
 
     def _check_mass_update_fields(self, admin_obj: Any) -> list[checks.CheckMessage]:
@@ -170,7 +176,7 @@ class BulkActionsChecks:
                 )
         return errors
 
-    def _check_row_limits(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_bulk_row_limits(self, admin_obj: Any) -> list[checks.CheckMessage]:
         errors: list[checks.CheckMessage] = []
         where = _where(admin_obj)
         for attr in _ROW_LIMITS:
@@ -199,7 +205,7 @@ class BulkActionsChecks:
             )
         return errors
 
-    def _check_background_threshold(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_bulk_background_threshold(self, admin_obj: Any) -> list[checks.CheckMessage]:
         # Only a threshold the admin sets asks for jobs: left at None, a site without
         # toolkit.jobs runs every selection in the request, as Django's actions do.
         threshold = admin_obj.bulk_background_threshold
@@ -218,7 +224,7 @@ class BulkActionsChecks:
             )
         ]
 
-    def _check_per_object(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_mass_update_per_object(self, admin_obj: Any) -> list[checks.CheckMessage]:
         model = admin_obj.model
         if (
             admin_obj.mass_update_per_object is False

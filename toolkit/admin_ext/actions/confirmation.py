@@ -11,7 +11,7 @@ as Django's own actions do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.apps import apps
@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.admin_ext.base import ToolkitAdminMixin
 from toolkit.admin_ext.selection import (
     SELECTION_FIELD,
     Selection,
@@ -30,13 +31,6 @@ from toolkit.admin_ext.selection import (
     changelist_params,
     start_changelist_job,
 )
-
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
 
 __all__ = ["DEFAULT_BACKGROUND_THRESHOLD", "SELECTION_MAX_AGE", "ConfirmationMixin"]
 
@@ -51,7 +45,7 @@ SELECTION_MAX_AGE = 60 * 60 * 12
 DEFAULT_BACKGROUND_THRESHOLD = 1000
 
 
-class ConfirmationMixin(_ModelAdminBase):
+class ConfirmationMixin(ToolkitAdminMixin):
     """The signed selection of a confirmation page, the page's context, and the switch
     to a background job. Part of :class:`~toolkit.admin_ext.actions.BulkActionsMixin`."""
 

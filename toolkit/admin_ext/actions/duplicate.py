@@ -6,7 +6,7 @@ many-to-many links, giving unique text fields a free value ("SKU-1" → "SKU-1-c
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.utils import model_ngettext
@@ -19,18 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from toolkit.admin_ext.actions.decorators import bulk_action
 from toolkit.admin_ext.actions.log import user_pk
 from toolkit.admin_ext.actions.permissions import object_permissions_matter
-
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
+from toolkit.admin_ext.base import ToolkitAdminMixin
 
 __all__ = ["DuplicateMixin"]
 
 
-class DuplicateMixin(_ModelAdminBase):
+class DuplicateMixin(ToolkitAdminMixin):
     """The duplicate action and its hooks. Part of
     :class:`~toolkit.admin_ext.actions.BulkActionsMixin`."""
 

@@ -9,21 +9,15 @@ handled once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.admin import options as admin_options
 from django.contrib.admin.utils import model_format_dict
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
+from toolkit.admin_ext.base import ToolkitAdminMixin
 from toolkit.compat import get_actions_at
-
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
 
 __all__ = [
     "CHANGE_FORM",
@@ -89,7 +83,7 @@ def posted_action(request: HttpRequest) -> str:
     return names[index] if 0 <= index < len(names) else names[0]
 
 
-class OfferedActionsMixin(_ModelAdminBase):
+class OfferedActionsMixin(ToolkitAdminMixin):
     """What the row, change-form and changelist parts of the bulk actions share: the
     actions the person is offered at a place, asked once a request."""
 

@@ -31,18 +31,16 @@ the change form's actions are :mod:`~toolkit.admin_ext.actions.change_form`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.utils import unquote
-from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import (
     HttpRequest,
-    HttpResponse,
     HttpResponseBase,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
@@ -58,13 +56,28 @@ from toolkit.admin_ext.actions.checks import RowActionsChecks
 from toolkit.admin_ext.actions.object_actions import ObjectAction
 from toolkit.admin_ext.actions.offered import CHANGE_FORM, ROW
 from toolkit.admin_ext.changelist import pk_url_builder
+from toolkit.admin_ext.parts import ChangeListPart, ChangeListParts
 
-__all__ = ["RowActionsMixin"]
+__all__ = ["RowActionsMedia", "RowActionsMixin"]
+
+
+class RowActionsMedia(ChangeListPart):
+    """The row buttons' stylesheet in the changelist page's media."""
+
+    def update_page(self, response: TemplateResponse, context: dict[str, Any]) -> None:
+        media = context.get("media")
+        if self.model_admin.row_actions and media is not None:
+            context["media"] = media + forms.Media(
+                css={"all": ["toolkit/admin_ext/row_actions.css"]}
+            )
 
 
 class RowActionsMixin(ChangeFormActionsMixin):
     """ModelAdmin mixin: buttons on each changelist row, and change-form actions on
     Django 5.2. Part of :class:`~toolkit.admin_ext.actions.BulkActionsMixin`."""
+
+    changelist_parts: ClassVar[ChangeListParts] = (RowActionsMedia,)
+    mixin_checks_class: ClassVar[type | None] = RowActionsChecks
 
     #: Actions offered as a button on every changelist row: names of admin actions
     #: (``"duplicate_selected"``, a toggle as ``"toggle_<field>"``, which sets or
@@ -91,9 +104,6 @@ class RowActionsMixin(ChangeFormActionsMixin):
     def get_row_actions_label(self, request: HttpRequest) -> Any:
         """The heading of the row actions' column. See ``row_actions_label``."""
         return self.row_actions_label
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        return [*super().check(**kwargs), *RowActionsChecks().check(self, **kwargs)]
 
     # -- the changelist column -----------------------------------------------------------
 
@@ -166,20 +176,6 @@ class RowActionsMixin(ChangeFormActionsMixin):
         #: Not data: exports leave this column out.
         row_actions.toolkit_row_actions = True  # type: ignore[attr-defined]
         return row_actions
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        if self.row_actions and isinstance(response, TemplateResponse):
-            media = response.context_data.get("media") if response.context_data else None
-            if media is not None:
-                response.context_data["media"] = media + self._row_actions_media()  # type: ignore[index]
-        return response
-
-    @staticmethod
-    def _row_actions_media() -> Any:
-        return forms.Media(css={"all": ["toolkit/admin_ext/row_actions.css"]})
 
     # -- URLs and the view -------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """System checks of :class:`~toolkit.admin_ext.PerformanceMixin` ModelAdmins' own options.
 
-Run by ``PerformanceMixin.check()`` (so by ``manage.py check`` for every registered
-admin using it). Ids ``toolkit.E040``-``E049``:
+:class:`PerformanceChecks` is the mixin's ``mixin_checks_class``: it joins the admin's
+``checks_class``, so ``manage.py check`` runs it for every registered admin using the
+mixin. Ids ``toolkit.E040``-``E049``:
 
 =============  ==========================================================================
 toolkit.E040   ``keyset_pagination`` over a default ordering it cannot page (random, or
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.admin.checks import ModelAdminChecks
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -28,16 +30,20 @@ from .ordering import UnknownOrderingField, UnsupportedOrdering, ordering_terms
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
-__all__ = ["default_ordering", "performance_checks"]
+__all__ = ["PerformanceChecks", "default_ordering"]
 
 
-def performance_checks(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:
-    """Every check of this module for ``model_admin``."""
-    return [
-        *_check_keyset_ordering(model_admin),
-        *_check_select_related_extra(model_admin),
-        *_check_estimated_count_threshold(model_admin),
-    ]
+class PerformanceChecks(ModelAdminChecks):
+    """The checks of ``keyset_pagination``, ``list_select_related_extra`` and
+    ``estimated_count_threshold``."""
+
+    def check(self, admin_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [
+            *super().check(admin_obj, **kwargs),
+            *_check_keyset_ordering(admin_obj),
+            *_check_select_related_extra(admin_obj),
+            *_check_estimated_count_threshold(admin_obj),
+        ]
 
 
 def _check_estimated_count_threshold(model_admin: ModelAdmin[Any]) -> list[checks.CheckMessage]:

@@ -6,8 +6,9 @@ filter value of the wrong type, a page that does not exist, a bad date drill-dow
 On the page itself the toolkit instead warns about each unusable parameter and renders
 the list with everything else applied. Code that builds a changelist by itself (a
 project's ``get_changelist_instance()`` call, its tests, a background job) keeps Django's
-contract: the exception. The changelist views of the toolkit's mixins mark their request
-with :func:`mark_changelist_page`; the validating ChangeList classes ask
+contract: the exception. The mixins whose ChangeList validates its input declare the
+part :class:`AnswerOnPage`, which marks the changelist view's request with
+:func:`mark_changelist_page`; the validating ChangeList classes ask
 :func:`on_changelist_page`.
 """
 
@@ -16,7 +17,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["log_disallowed_lookup", "mark_changelist_page", "on_changelist_page"]
+from ..parts import ChangeListPart
+
+__all__ = ["AnswerOnPage", "log_disallowed_lookup", "mark_changelist_page", "on_changelist_page"]
 
 _MARK = "_toolkit_changelist_page"
 
@@ -24,6 +27,13 @@ _MARK = "_toolkit_changelist_page"
 def mark_changelist_page(request: Any) -> None:
     """Say that ``request`` renders a changelist page for a person to read."""
     setattr(request, _MARK, True)
+
+
+class AnswerOnPage(ChangeListPart):
+    """The changelist view's request answers bad input on the page (a changelist part)."""
+
+    def prepare(self) -> None:
+        mark_changelist_page(self.request)
 
 
 def on_changelist_page(request: Any) -> bool:

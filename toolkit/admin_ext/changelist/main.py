@@ -2,7 +2,9 @@
 
 Django's ``ChangeList`` (``django/contrib/admin/views/main.py``) reads the query string,
 builds the queryset and fetches the page. :class:`PerformanceChangeListMixin` goes in
-front of it, or of a project's own ChangeList (:func:`with_performance`), and:
+front of it, or of a project's own ChangeList (the part ``PerformancePart`` of
+:mod:`.performance` names it, :func:`~toolkit.admin_ext.parts.compose_changelist`
+composes it), and:
 
 - leaves a bad page, sort or disallowed lookup out with a message (:mod:`.parameters`)
   before Django reads the query string;
@@ -17,7 +19,7 @@ front of it, or of a project's own ChangeList (:func:`with_performance`), and:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.admin.options import ModelAdmin
 from django.contrib.admin.templatetags.admin_list import pagination as admin_pagination
@@ -36,7 +38,7 @@ from .results import PagedResultsMixin, admin_hook
 from .row_urls import pk_url_builder
 from .rows import result_list
 
-__all__ = ["PerformanceChangeList", "PerformanceChangeListMixin", "with_performance"]
+__all__ = ["PerformanceChangeList", "PerformanceChangeListMixin"]
 
 
 class PerformanceChangeListMixin(PagedResultsMixin):
@@ -174,32 +176,3 @@ class PerformanceChangeListMixin(PagedResultsMixin):
 
 class PerformanceChangeList(PerformanceChangeListMixin, ChangeList):
     """Django's ``ChangeList`` with :class:`PerformanceChangeListMixin`."""
-
-
-_composed: dict[type[ChangeList], type[ChangeList]] = {}
-
-
-def with_performance(changelist_class: type[ChangeList]) -> type[ChangeList]:
-    """``changelist_class`` with :class:`PerformanceChangeListMixin` in front (made once).
-
-    Composing instead of subclassing lets other mixins return their own ChangeList
-    subclass from ``get_changelist``.
-    """
-    if issubclass(changelist_class, PerformanceChangeListMixin):
-        return changelist_class
-    # Named as the class it extends (Django's ChangeList included), so that its repr()
-    # and the name a project's code or tests see stay what they were.
-    if changelist_class not in _composed:
-        _composed[changelist_class] = cast(
-            type[ChangeList],
-            type(
-                changelist_class.__name__,
-                (PerformanceChangeListMixin, changelist_class),
-                {
-                    "__module__": changelist_class.__module__,
-                    "__qualname__": changelist_class.__qualname__,
-                    "__doc__": changelist_class.__doc__,
-                },
-            ),
-        )
-    return _composed[changelist_class]

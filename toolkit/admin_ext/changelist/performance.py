@@ -36,37 +36,32 @@ it includes that file in its ``pagination`` block.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import ModelAdmin
-from django.contrib.admin.views.main import ChangeList
-from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.formats import number_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from toolkit.conf import conf
-from toolkit.query_input import drop_unusable_parameters
 
-from .checks import performance_checks
-from .in_page import mark_changelist_page
-from .main import PerformanceChangeListMixin, with_performance
+from ..base import ToolkitAdminMixin
+from ..parts import ChangeListPart, ChangeListParts, DropUnusableParameters
+from .checks import PerformanceChecks
+from .in_page import AnswerOnPage
+from .main import PerformanceChangeListMixin
 from .pagination import EstimatedCountPaginator
 from .template import use_toolkit_change_list
 
-if TYPE_CHECKING:
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
-
-__all__ = ["PerformanceMixin", "select_related_paths"]
+__all__ = ["PerformanceMixin", "PerformancePart", "select_related_paths"]
 
 
 def select_related_paths(model: type[models.Model], list_display: Iterable[Any]) -> list[str]:
@@ -103,7 +98,25 @@ def _select_related_can_follow(field: Any) -> bool:
     return bool(field.is_relation and (field.many_to_one or field.one_to_one))
 
 
-class PerformanceMixin(_ModelAdminBase):
+class PerformancePart(ChangeListPart):
+    """:class:`PerformanceChangeListMixin` in front of the admin's ChangeList; on the
+    page, its pagination and the "All about N selected" of an estimated count."""
+
+    changelist_mixin = PerformanceChangeListMixin
+
+    def update_page(self, response: TemplateResponse, context: dict[str, Any]) -> None:
+        cl = context["cl"]
+        if not isinstance(cl, PerformanceChangeListMixin):
+            return  # a ChangeList of the admin's own get_changelist(), not composed
+        if cl.result_count_is_estimated:
+            context["selection_note_all"] = _("All about %(total_count)s selected") % {
+                "total_count": number_format(cl.result_count, force_grouping=True)
+            }
+        context["toolkit_pagination"] = cl.toolkit_pagination
+        use_toolkit_change_list(response)
+
+
+class PerformanceMixin(ToolkitAdminMixin):
     """ModelAdmin mixin that keeps a changelist fast on a table of millions of rows.
 
     ::
@@ -116,6 +129,13 @@ class PerformanceMixin(_ModelAdminBase):
             keyset_pagination = True  # implies estimated_count
             show_full_result_count = False
     """
+
+    changelist_parts: ClassVar[ChangeListParts] = (
+        AnswerOnPage,
+        DropUnusableParameters,
+        PerformancePart,
+    )
+    mixin_checks_class: ClassVar[type | None] = PerformanceChecks
 
     #: ``select_related()`` paths added to those derived from ``list_display`` (used
     #: when ``list_select_related`` is left False): relations that a ``__str__`` or a
@@ -208,9 +228,6 @@ class PerformanceMixin(_ModelAdminBase):
                 paths.append(path)
         return paths or False
 
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        return with_performance(super().get_changelist(request, **kwargs))
-
     def action_checkbox(self, obj: Any) -> SafeString:
         """The row's selection checkbox: the same HTML as Django's, written directly.
 
@@ -259,26 +276,3 @@ class PerformanceMixin(_ModelAdminBase):
                 aggregates=self.get_count_aggregates(request),
             )
         return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        mark_changelist_page(request)
-        drop_unusable_parameters(request, self.model)
-        response = super().changelist_view(request, extra_context)
-        context = getattr(response, "context_data", None)
-        if not isinstance(context, dict):
-            return response
-        cl = context.get("cl")
-        if not isinstance(cl, PerformanceChangeListMixin):
-            return response
-        if cl.result_count_is_estimated:
-            context["selection_note_all"] = _("All about %(total_count)s selected") % {
-                "total_count": number_format(cl.result_count, force_grouping=True)
-            }
-        context["toolkit_pagination"] = cl.toolkit_pagination
-        use_toolkit_change_list(response)
-        return response
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        return [*super().check(**kwargs), *performance_checks(self)]

@@ -4,7 +4,7 @@ Django picks a changelist's template from ``change_list_template`` or else from
 ``admin/<app>/<model>/change_list.html``, ``admin/<app>/change_list.html`` and
 ``admin/change_list.html``; projects override those per model and per app. If a mixin
 set ``change_list_template`` to its own template, every such override would be silently
-ignored. So no mixin sets it: each one that adds something to the page calls
+ignored. So no mixin sets it: each changelist part that adds something to the page calls
 :func:`use_toolkit_change_list` on the response of ``changelist_view``, which keeps the
 template Django chose as the *parent* of ``toolkit/admin_ext/change_list.html``. That
 template adds to the parent's blocks (calling ``{{ block.super }}``), and leaves alone a

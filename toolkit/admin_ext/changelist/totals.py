@@ -2,7 +2,9 @@
 
 ``TotalsMixin`` aggregates the changelist's filtered queryset (after search and
 filters, before paging) in one query, and shows the results in a ``<tfoot>`` row of
-the result table, each under its own column and formatted like it.
+the result table, each under its own column and formatted like it (its changelist part,
+:class:`TotalsPart`). :class:`TotalsChecks` checks ``list_totals`` (``toolkit.E031``,
+``W030``).
 """
 
 from __future__ import annotations
@@ -11,32 +13,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.contrib.admin.checks import ModelAdminChecks
 from django.contrib.admin.utils import display_for_field
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import formats
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from toolkit.exceptions import ToolkitConfigurationError
 
+from ..base import ToolkitAdminMixin
+from ..parts import ChangeListPart, ChangeListParts
 from .rows import result_list
 from .template import use_toolkit_change_list
 
 if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
     from django.contrib.admin.views.main import ChangeList
     from django.utils.functional import _StrOrPromise
 
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
-
-__all__ = ["AGGREGATES", "ChangeListTotals", "TotalCell", "TotalsMixin"]
+__all__ = [
+    "AGGREGATES",
+    "ChangeListTotals",
+    "TotalCell",
+    "TotalsChecks",
+    "TotalsMixin",
+    "TotalsPart",
+]
 
 #: Aggregate names a ``list_totals`` entry may use, and the function each one runs.
 AGGREGATES: dict[str, type[models.Aggregate]] = {
@@ -191,7 +199,92 @@ def _rounded(value: Any, places: int) -> Decimal:
     return Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-class TotalsMixin(_ModelAdminBase):
+class TotalsPart(ChangeListPart):
+    """The totals row under the list: ``toolkit_totals`` in the page's context."""
+
+    def update_page(self, response: TemplateResponse, context: dict[str, Any]) -> None:
+        model_admin, request = self.model_admin, self.request
+        spec = dict(model_admin.get_list_totals(request))
+        for name, aggregate in spec.items():
+            problem = totals_field_problem(model_admin.model, name, aggregate)
+            if problem:
+                raise ToolkitConfigurationError(
+                    f"{type(model_admin).__name__}.get_list_totals(): {problem}"
+                )
+        if spec:
+            context["toolkit_totals"] = ChangeListTotals(
+                model_admin,
+                request,
+                context["cl"],
+                spec,
+                max_rows=model_admin.get_list_totals_max_rows(request),
+            )
+            use_toolkit_change_list(response)
+
+
+class TotalsChecks(ModelAdminChecks):
+    """The checks of ``list_totals`` and ``list_totals_max_rows``: ``toolkit.E031``,
+    ``W030``."""
+
+    def check(self, admin_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [*super().check(admin_obj, **kwargs), *self._check_list_totals(admin_obj)]
+
+    def _check_list_totals(self, admin_obj: Any) -> list[checks.CheckMessage]:
+        name = type(admin_obj).__name__
+        totals = admin_obj.list_totals
+        if not isinstance(totals, Mapping):
+            return [
+                checks.Error(
+                    f"{name}.list_totals must be a dict, not {type(totals).__name__}.",
+                    hint='Map field names to aggregates, e.g. {"price": "avg", "stock": "sum"}.',
+                    obj=type(admin_obj),
+                    id="toolkit.E031",
+                )
+            ]
+        messages: list[checks.CheckMessage] = []
+        max_rows = admin_obj.list_totals_max_rows
+        if max_rows is not None and (
+            not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 0
+        ):
+            messages.append(
+                checks.Error(
+                    f"{name}.list_totals_max_rows must be a non-negative integer or None, "
+                    f"not {max_rows!r}.",
+                    hint="Use a row count such as 100000, or None to always aggregate.",
+                    obj=type(admin_obj),
+                    id="toolkit.E031",
+                )
+            )
+        shown = admin_obj.list_display if isinstance(admin_obj.list_display, list | tuple) else None
+        list_display = [item for item in shown or () if isinstance(item, str)]
+        for field_name, aggregate in totals.items():
+            problem = totals_field_problem(admin_obj.model, field_name, aggregate)
+            if problem:
+                messages.append(
+                    checks.Error(
+                        f"{name}.list_totals: {problem}",
+                        hint=(
+                            "Use a concrete field of the model with one of "
+                            f"{', '.join(AGGREGATES)}; sum and avg need a numeric field."
+                        ),
+                        obj=type(admin_obj),
+                        id="toolkit.E031",
+                    )
+                )
+            elif shown is not None and field_name not in list_display:  # else admin.E107
+                messages.append(
+                    checks.Warning(
+                        f"{name}.list_totals has a total for {field_name!r}, which is not in "
+                        "list_display, so it is never shown.",
+                        hint=f"Add {field_name!r} to list_display or remove its total.",
+                        obj=type(admin_obj),
+                        id="toolkit.W030",
+                    )
+                )
+        return messages
+
+
+class TotalsMixin(ToolkitAdminMixin):
     """Show a totals row under the changelist.
 
     ::
@@ -200,6 +293,9 @@ class TotalsMixin(_ModelAdminBase):
             list_display = ["sku", "price", "stock"]
             list_totals = {"price": "avg", "stock": "sum"}
     """
+
+    changelist_parts: ClassVar[ChangeListParts] = (TotalsPart,)
+    mixin_checks_class: ClassVar[type | None] = TotalsChecks
 
     #: ``{model field name: aggregate}``; aggregates are ``sum``, ``avg``, ``min``,
     #: ``max`` and ``count``. Shown under the field's ``list_display`` column.
@@ -248,83 +344,3 @@ class TotalsMixin(_ModelAdminBase):
                 return formats.number_format(_rounded(value, 2), 2)
             return formats.number_format(value)
         return str(display_for_field(value, field, empty))
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        context = getattr(response, "context_data", None)
-        cl = context.get("cl") if context else None
-        if context is not None and cl is not None:
-            spec = dict(self.get_list_totals(request))
-            for name, aggregate in spec.items():
-                problem = totals_field_problem(self.model, name, aggregate)
-                if problem:
-                    raise ToolkitConfigurationError(
-                        f"{type(self).__name__}.get_list_totals(): {problem}"
-                    )
-            if spec:
-                context["toolkit_totals"] = ChangeListTotals(
-                    self, request, cl, spec, max_rows=self.get_list_totals_max_rows(request)
-                )
-                use_toolkit_change_list(response)
-        return response
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        errors = super().check(**kwargs)
-        errors.extend(self._check_list_totals())
-        return errors
-
-    def _check_list_totals(self) -> list[checks.CheckMessage]:
-        name = type(self).__name__
-        totals = self.list_totals
-        if not isinstance(totals, Mapping):
-            return [
-                checks.Error(
-                    f"{name}.list_totals must be a dict, not {type(totals).__name__}.",
-                    hint='Map field names to aggregates, e.g. {"price": "avg", "stock": "sum"}.',
-                    obj=type(self),
-                    id="toolkit.E031",
-                )
-            ]
-        messages: list[checks.CheckMessage] = []
-        max_rows = self.list_totals_max_rows
-        if max_rows is not None and (
-            not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 0
-        ):
-            messages.append(
-                checks.Error(
-                    f"{name}.list_totals_max_rows must be a non-negative integer or None, "
-                    f"not {max_rows!r}.",
-                    hint="Use a row count such as 100000, or None to always aggregate.",
-                    obj=type(self),
-                    id="toolkit.E031",
-                )
-            )
-        shown = self.list_display if isinstance(self.list_display, list | tuple) else None
-        list_display = [item for item in shown or () if isinstance(item, str)]
-        for field_name, aggregate in totals.items():
-            problem = totals_field_problem(self.model, field_name, aggregate)
-            if problem:
-                messages.append(
-                    checks.Error(
-                        f"{name}.list_totals: {problem}",
-                        hint=(
-                            "Use a concrete field of the model with one of "
-                            f"{', '.join(AGGREGATES)}; sum and avg need a numeric field."
-                        ),
-                        obj=type(self),
-                        id="toolkit.E031",
-                    )
-                )
-            elif shown is not None and field_name not in list_display:  # else admin.E107
-                messages.append(
-                    checks.Warning(
-                        f"{name}.list_totals has a total for {field_name!r}, which is not in "
-                        "list_display, so it is never shown.",
-                        hint=f"Add {field_name!r} to list_display or remove its total.",
-                        obj=type(self),
-                        id="toolkit.W030",
-                    )
-                )
-        return messages

@@ -22,13 +22,15 @@ admin URL and ``lookup_allowed`` applies to it unchanged.
 One module per concern: :mod:`.base` (``ToolkitFieldListFilter`` and the per-request
 helpers), one module per filter (:mod:`.range` with the numeric one, :mod:`.date_range`,
 :mod:`.multi_select`, :mod:`.autocomplete`, :mod:`.empty`), :mod:`.validation` (the
-ChangeList side), :mod:`.options` (``FiltersMixin``) and :mod:`.checks` (``toolkit.W020``).
+ChangeList side), :mod:`.options` (``FiltersMixin`` and its changelist part) and
+:mod:`.checks` (``FiltersChecks``, ``toolkit.W020``).
 """
 
 from __future__ import annotations
 
 from .autocomplete import RelatedAutocompleteFilter
 from .base import ToolkitFieldListFilter
+from .checks import FiltersChecks
 from .checks import check_filters_mixin as check_filters_mixin  # registers toolkit.W020
 from .date_range import DateRangeFilter
 from .empty import IsEmptyFilter
@@ -38,6 +40,7 @@ from .range import NumericRangeFilter
 
 __all__ = [
     "DateRangeFilter",
+    "FiltersChecks",
     "FiltersMixin",
     "IsEmptyFilter",
     "MultiSelectFilter",

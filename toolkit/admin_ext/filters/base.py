@@ -183,8 +183,9 @@ class ToolkitFieldListFilter(FieldListFilter):
     ) -> list[checks.CheckMessage]:
         """System-check messages if this filter cannot work on ``field``.
 
-        Called by ``FiltersMixin.check()`` for each ``(field_path, FilterClass)`` entry
-        of ``list_filter``; ``label`` names the entry (``"list_filter[2]"``).
+        Called by ``FiltersMixin``'s checks (:class:`~.checks.FiltersChecks`) for each
+        ``(field_path, FilterClass)`` entry of ``list_filter``; ``label`` names the entry
+        (``"list_filter[2]"``).
         """
         return []
 
@@ -273,7 +274,7 @@ def toolkit_filter_entries(
 ) -> Iterator[tuple[int, Any, type[ToolkitFieldListFilter]]]:
     """``(index, field or path, filter class)`` of each toolkit filter in ``list_filter``.
 
-    What the system checks look at: ``FiltersMixin.check()`` to ask each filter about
+    What the system checks look at: :class:`~.checks.FiltersChecks` to ask each filter about
     its field, ``toolkit.W020`` to find the admins that use one without the mixin.
     """
     for index, item in enumerate(list_filter):

@@ -1,7 +1,7 @@
 """Bad filter input on the changelist page: a warning each, and the rest still applies.
 
 ``FiltersMixin`` puts :class:`FilterValidationMixin` in front of the admin's
-``ChangeList`` (:func:`with_filter_validation`). It reports and drops what Django would
+``ChangeList`` (its changelist part ``FilterValidation``). It reports and drops what Django would
 answer with ``?e=1`` or a 400: a value a filter cannot use, an unknown field, a lookup
 that is not allowed, a bad date drill-down. Outside the changelist page Django's own
 contract holds: ``IncorrectLookupParameters``.
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 else:
     _ChangeListBase = object
 
-__all__ = ["FilterValidationMixin", "with_filter_validation"]
+__all__ = ["FilterValidationMixin"]
 
 
 class FilterValidationMixin(_ChangeListBase):
@@ -250,30 +250,3 @@ class FilterValidationMixin(_ChangeListBase):
                     % {"name": shorten(name), "reason": error_reason(exc)},
                 )
         return changed
-
-
-_validating_classes: dict[type[ChangeList], type[ChangeList]] = {}
-
-
-def with_filter_validation(changelist_class: type[ChangeList]) -> type[ChangeList]:
-    """``changelist_class`` with ``FilterValidationMixin`` in front (made once per class).
-
-    Composing instead of subclassing ``ChangeList`` keeps other mixins free to return
-    their own ChangeList subclass from ``get_changelist``.
-    """
-    if issubclass(changelist_class, FilterValidationMixin):
-        return changelist_class
-    if changelist_class not in _validating_classes:
-        _validating_classes[changelist_class] = cast(
-            type[ChangeList],
-            type(
-                changelist_class.__name__,
-                (FilterValidationMixin, changelist_class),
-                {
-                    "__module__": changelist_class.__module__,
-                    "__qualname__": changelist_class.__qualname__,
-                    "__doc__": changelist_class.__doc__,
-                },
-            ),
-        )
-    return _validating_classes[changelist_class]

@@ -1,11 +1,12 @@
 """System checks of the options of ``ExportMixin`` (toolkit.E070, W070, E071) and
-``ImportMixin`` (toolkit.E072 to E074), one class each with a ``check(admin_obj)``
-method, as Django's ``ModelAdminChecks``; the mixins' ``check()`` call them."""
+``ImportMixin`` (toolkit.E072 to E074): one ``ModelAdminChecks`` subclass each, the
+mixins' ``mixin_checks_class``, which join the admin's ``checks_class``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.checks import ModelAdminChecks
 from django.core import checks
 from django.core.checks import CheckMessage
 from import_export.resources import Resource
@@ -33,14 +34,18 @@ def whole_number(value: Any, least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
 
 
-class ExportChecks:
+class ExportChecks(ModelAdminChecks):
     """The checks of ``export_formats``, ``export_background_threshold`` and
     ``export_chunk_size``."""
 
-    def check(self, admin_obj: Any) -> list[CheckMessage]:
-        return [*self.check_formats(admin_obj), *self.check_sizes(admin_obj)]
+    def check(self, admin_obj: Any, **kwargs: Any) -> list[CheckMessage]:
+        return [
+            *super().check(admin_obj, **kwargs),
+            *self._check_export_formats(admin_obj),
+            *self._check_export_sizes(admin_obj),
+        ]
 
-    def check_formats(self, admin_obj: Any) -> list[CheckMessage]:
+    def _check_export_formats(self, admin_obj: Any) -> list[CheckMessage]:
         cls = type(admin_obj)
         where = f"{cls.__name__}.export_formats"
         entries = admin_obj.export_formats
@@ -87,7 +92,7 @@ class ExportChecks:
             if not format_class.is_available()
         ]
 
-    def check_sizes(self, admin_obj: Any) -> list[CheckMessage]:
+    def _check_export_sizes(self, admin_obj: Any) -> list[CheckMessage]:
         cls = type(admin_obj)
         errors: list[CheckMessage] = []
         threshold = admin_obj.export_background_threshold
@@ -115,13 +120,17 @@ class ExportChecks:
         return errors
 
 
-class ImportChecks:
+class ImportChecks(ModelAdminChecks):
     """The checks of ``import_resource_class`` and of the import size options."""
 
-    def check(self, admin_obj: Any) -> list[CheckMessage]:
-        return [*self.check_resource(admin_obj), *self.check_sizes(admin_obj)]
+    def check(self, admin_obj: Any, **kwargs: Any) -> list[CheckMessage]:
+        return [
+            *super().check(admin_obj, **kwargs),
+            *self._check_import_resource(admin_obj),
+            *self._check_import_sizes(admin_obj),
+        ]
 
-    def check_resource(self, admin_obj: Any) -> list[CheckMessage]:
+    def _check_import_resource(self, admin_obj: Any) -> list[CheckMessage]:
         cls = type(admin_obj)
         resource_class = admin_obj.import_resource_class
         if resource_class is None:
@@ -151,7 +160,7 @@ class ImportChecks:
             ]
         return []
 
-    def check_sizes(self, admin_obj: Any) -> list[CheckMessage]:
+    def _check_import_sizes(self, admin_obj: Any) -> list[CheckMessage]:
         cls = type(admin_obj)
         return [
             checks.Error(

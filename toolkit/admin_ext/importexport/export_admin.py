@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin import options as admin_options
-from django.core.checks import CheckMessage
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
+from toolkit.admin_ext.base import ToolkitAdminMixin
 from toolkit.admin_ext.links import job_url
 from toolkit.admin_ext.selection import start_changelist_job
 from toolkit.compat import get_actions_at
@@ -36,13 +36,6 @@ from .columns import ListDisplayResource, iter_queryset_rows
 from .export_job import ExportJobHandler
 from .formats import Format, WholeFileFormat, attach, resolve_format
 from .logs import log_export
-
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
 
 __all__ = ["ACTION_PREFIX", "ExportMixin", "export_action", "on_changelist"]
 
@@ -80,7 +73,7 @@ def export_action(format_class: type[Format]) -> Callable[..., Any]:
     return action
 
 
-class ExportMixin(_ModelAdminBase):
+class ExportMixin(ToolkitAdminMixin):
     """ModelAdmin mixin: "Export selected" actions, in CSV, XLSX, JSON or a format of
     your own (a :class:`~.formats.Format` subclass).
 
@@ -88,6 +81,8 @@ class ExportMixin(_ModelAdminBase):
     some). Needs the view permission (and ``export_permission`` when set). Subclass and
     set the attributes below, or override the ``get_*`` hooks to decide per request.
     """
+
+    mixin_checks_class: ClassVar[type | None] = ExportChecks
 
     #: Formats offered as actions: names of built-in ones (``"csv"``, ``"xlsx"``, which
     #: needs openpyxl, ``"json"``) or :class:`~.formats.Format` subclasses. Empty (the
@@ -112,9 +107,6 @@ class ExportMixin(_ModelAdminBase):
 
     #: The Resource class whose ``for_changelist()`` builds the columns.
     export_resource_class: ClassVar[type[ListDisplayResource]] = ListDisplayResource
-
-    def check(self, **kwargs: Any) -> list[CheckMessage]:
-        return [*super().check(**kwargs), *ExportChecks().check(self)]
 
     # -- hooks --------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ click, shows that result instead of importing a second time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from toolkit.admin_ext.changelist.template import use_toolkit_change_list
 from toolkit.admin_ext.links import job_url, reverse_if_routed
+from toolkit.admin_ext.parts import ChangeListPart, ChangeListParts
 
 from . import formats
 from .confirmations import (
@@ -49,7 +50,22 @@ from .limits import ImportFileError
 from .logs import log_import
 from .uploads import IMPORT_FORMATS
 
-__all__ = ["SESSION_KEY", "ImportExportMixin", "ImportMixin"]
+__all__ = ["SESSION_KEY", "ImportExportMixin", "ImportLink", "ImportMixin"]
+
+
+class ImportLink(ChangeListPart):
+    """The "Import" link among the changelist's object tools (the toolkit's template),
+    for a person who may import. An admin whose URLs are not routed (a site not
+    included) has no link."""
+
+    def update_page(self, response: TemplateResponse, context: dict[str, Any]) -> None:
+        model_admin = self.model_admin
+        if not model_admin.has_import_permission(self.request):
+            return
+        link = reverse_if_routed(model_admin.url_name("import"))
+        if link:
+            context["toolkit_import_url"] = link
+            use_toolkit_change_list(response)
 
 
 class ImportMixin(ImportUploadsMixin):
@@ -65,6 +81,8 @@ class ImportMixin(ImportUploadsMixin):
     ``import_background_threshold`` rows run as a background job. Needs the add and
     change permissions.
     """
+
+    changelist_parts: ClassVar[ChangeListParts] = (ImportLink,)
 
     # -- urls ---------------------------------------------------------------------
 
@@ -102,22 +120,6 @@ class ImportMixin(ImportUploadsMixin):
 
     def import_url(self, view: str, token: Any) -> str:
         return reverse(self.url_name(view), args=[str(token)])
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> Any:
-        link = None
-        if self.has_import_permission(request):
-            # An admin whose URLs are not routed (a site not included) has no link.
-            link = reverse_if_routed(self.url_name("import"))
-        response = super().changelist_view(request, extra_context)
-        if link:
-            # The "Import" link is one of the toolkit changelist template's object tools.
-            context = getattr(response, "context_data", None)
-            if isinstance(context, dict):
-                context["toolkit_import_url"] = link
-                use_toolkit_change_list(response)
-        return response
 
     # -- views --------------------------------------------------------------------
 

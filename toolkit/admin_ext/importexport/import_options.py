@@ -4,29 +4,24 @@ class attribute with a request-aware ``get_*()`` hook, checked by
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from django.core.checks import CheckMessage
 from django.http import HttpRequest
 
+from toolkit.admin_ext.base import ToolkitAdminMixin
 from toolkit.exceptions import ToolkitConfigurationError
 
 from .checks import ImportChecks
 from .limits import ImportLimits
 
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
-
 __all__ = ["ImportOptionsMixin"]
 
 
-class ImportOptionsMixin(_ModelAdminBase):
+class ImportOptionsMixin(ToolkitAdminMixin):
     """What :class:`~.import_admin.ImportMixin` imports and within which limits: class
     attributes, each with a request-aware ``get_*()`` hook."""
+
+    mixin_checks_class: ClassVar[type | None] = ImportChecks
 
     #: The django-import-export ``ModelResource`` class that maps columns to fields.
     #: ``None`` (and ``get_import_resource()`` not overridden): import is off, so the
@@ -63,9 +58,6 @@ class ImportOptionsMixin(_ModelAdminBase):
 
     #: Rows per page of the preview.
     import_preview_per_page: ClassVar[int] = 100
-
-    def check(self, **kwargs: Any) -> list[CheckMessage]:
-        return [*super().check(**kwargs), *ImportChecks().check(self)]
 
     # -- hooks --------------------------------------------------------------------
 

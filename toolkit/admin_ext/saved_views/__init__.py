@@ -19,7 +19,8 @@ One module per concern:
 ===========  ========================================================================
 ``views``    :class:`SavedViewsMixin`: its URLs, the five views, the changelist's menu
 ``options``  ``SavedViewsOptionsMixin``: who gets saved views, which views, which
-             parameters a view never keeps (the hooks), ``toolkit.E030``
+             parameters a view never keeps (the hooks)
+``checks``   ``SavedViewsChecks``: ``toolkit.E030``
 ``probe``    trying a view's parameters on the changelist (:class:`SavedViewParams`)
 ``menu``     the closed menu on the changelist page and the panel it opens
 ``forms``    ``SavedViewForm``: the name and the group of a view being saved

@@ -1,6 +1,6 @@
 """The options of ``SavedViewsMixin``: whether views are offered, to whom, which views
 a person may apply and which parameters a view never keeps; each a class attribute or a
-request-aware hook, with the check ``toolkit.E030``.
+request-aware hook, checked by :class:`~.checks.SavedViewsChecks` (``toolkit.E030``).
 
 The ``SavedView`` model lives in the ``toolkit.admin_ext`` app; it is imported inside
 methods because this module is imported while apps load.
@@ -9,31 +9,27 @@ methods because this module is imported while apps load.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
 from django.apps import apps
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, PAGE_VAR
-from django.core import checks
 from django.db.models import Q
 from django.http import HttpRequest, QueryDict
 
+from ..base import ToolkitAdminMixin
 from ..changelist import CURSOR_VAR
-from .probe import SavedViewParams, is_probe, probe_changelist_class, try_params
+from ..parts import ChangeListPart, ChangeListParts
+from .checks import SavedViewsChecks
+from .probe import ProbeChangeListMixin, SavedViewParams, is_probe, try_params
 
 if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-    from django.contrib.admin.views.main import ChangeList
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import QuerySet
 
     from toolkit.admin_ext.models import SavedView
 
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
-
-__all__ = ["DEFAULT_IGNORED_PARAMS", "SavedViewsOptionsMixin"]
+__all__ = ["DEFAULT_IGNORED_PARAMS", "SavedViewProbe", "SavedViewsOptionsMixin"]
 
 #: Parameters a saved view never keeps: the page (a number, or PerformanceMixin's keyset
 #: cursor), "show all", popup and error flags.
@@ -51,9 +47,20 @@ DEFAULT_IGNORED_PARAMS: frozenset[str] = frozenset(
 )
 
 
-class SavedViewsOptionsMixin(_ModelAdminBase):
+class SavedViewProbe(ChangeListPart):
+    """While a view's parameters are tried (:mod:`.probe`), a ChangeList that counts and
+    fetches no row."""
+
+    def get_changelist_mixin(self) -> type | None:
+        return ProbeChangeListMixin if is_probe(self.request) else None
+
+
+class SavedViewsOptionsMixin(ToolkitAdminMixin):
     """Who may use saved views on :class:`~.views.SavedViewsMixin` and which views and
     parameters they get: class attributes, each with a request-aware hook."""
+
+    changelist_parts: ClassVar[ChangeListParts] = (SavedViewProbe,)
+    mixin_checks_class: ClassVar[type | None] = SavedViewsChecks
 
     #: Offer saved views? ``None`` (the default): where ``toolkit.admin_ext`` (which
     #: stores them) is installed, so that the mixin added to an admin of a project without
@@ -112,29 +119,6 @@ class SavedViewsOptionsMixin(_ModelAdminBase):
         that fail are left out; if the rest still fail together, nothing is kept.
         """
         return try_params(self, request, self._without_ignored(request, params))
-
-    # --- ModelAdmin -------------------------------------------------------------------
-
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
-        changelist_class = super().get_changelist(request, **kwargs)
-        if is_probe(request):
-            return probe_changelist_class(changelist_class)
-        return changelist_class
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        errors = super().check(**kwargs)
-        if self.saved_views and not apps.is_installed("toolkit.admin_ext"):
-            errors.append(
-                checks.Error(
-                    f"{type(self).__name__} sets saved_views = True, but saved views are "
-                    "stored by the 'toolkit.admin_ext' app, which is not installed.",
-                    hint="Add 'toolkit.admin_ext' to INSTALLED_APPS and run manage.py migrate "
-                    "(or leave saved_views unset to offer them only where it is installed).",
-                    obj=type(self),
-                    id="toolkit.E030",
-                )
-            )
-        return errors
 
     # --- internals --------------------------------------------------------------------
 

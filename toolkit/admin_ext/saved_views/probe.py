@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_PARAMS_TRIED_ALONE",
+    "ProbeChangeListMixin",
     "SavedViewParams",
     "is_probe",
-    "probe_changelist_class",
     "rejects",
     "try_params",
 ]
@@ -111,33 +111,25 @@ def rejects(model_admin: ModelAdmin[Any], request: HttpRequest, params: QueryDic
 
 
 def is_probe(request: HttpRequest) -> bool:
-    """Whether ``request`` is a try of :func:`rejects`, whose changelist must use
-    :func:`probe_changelist_class`."""
+    """Whether ``request`` is a try of :func:`rejects`, whose changelist must put
+    :class:`ProbeChangeListMixin` in front (the part ``SavedViewProbe`` does)."""
     return bool(getattr(request, _PROBE_ATTR, False))
 
 
-_PROBE_CLASSES: dict[type[ChangeList], type[ChangeList]] = {}
+class ProbeChangeListMixin:
+    """Put in front of the changelist's class while a view is tried (:func:`is_probe`):
+    checking a view builds the filters and the queryset, and must not count or fetch a
+    million rows to do so."""
 
-
-def probe_changelist_class(base: type[ChangeList]) -> type[ChangeList]:
-    """``base`` without its results: checking a view builds the filters and the
-    queryset, and must not count or fetch a million rows to do so."""
-    if base in _PROBE_CLASSES:
-        return _PROBE_CLASSES[base]
-
-    def get_results(self: Any, request: HttpRequest) -> None:
+    def get_results(self, request: HttpRequest) -> None:
         self.result_count = 0
         self.full_result_count = None
         self.show_full_result_count = False
         self.show_admin_actions = False
-        self.result_list = self.queryset.none()
+        self.result_list = self.queryset.none()  # type: ignore[attr-defined]
         self.can_show_all = False
         self.multi_page = False
         self.paginator = None
-
-    probe = type(f"SavedViewProbe{base.__name__}", (base,), {"get_results": get_results})
-    _PROBE_CLASSES[base] = probe
-    return probe
 
 
 class _CollectedMessages(BaseStorage):

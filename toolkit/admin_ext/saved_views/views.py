@@ -1,5 +1,5 @@
-""":class:`SavedViewsMixin`: the saved-views menu on the changelist, and the five views
-behind it, under the ModelAdmin's own URLs:
+""":class:`SavedViewsMixin`: the saved-views menu on the changelist (its changelist part,
+:class:`SavedViewsMenu`), and the five views behind it, under the ModelAdmin's own URLs:
 
 =============================  =====================================================
 ``saved-views/menu/``          the menu's panel, fetched when the menu is opened (GET)
@@ -15,7 +15,7 @@ form that does not validate) with a message on the changelist, never an error pa
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -33,10 +33,25 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..changelist import use_toolkit_change_list
+from ..parts import ChangeListPart, ChangeListParts
 from .menu import build_links, build_panel
 from .options import SavedViewsOptionsMixin
 
-__all__ = ["SavedViewsMixin"]
+__all__ = ["SavedViewsMenu", "SavedViewsMixin"]
+
+
+class SavedViewsMenu(ChangeListPart):
+    """The saved-views menu above the list, for a person who may use saved views (not in
+    a popup)."""
+
+    def update_page(self, response: TemplateResponse, context: dict[str, Any]) -> None:
+        model_admin, request = self.model_admin, self.request
+        if context["cl"].is_popup or not model_admin.has_saved_views_permission(request):
+            return
+        links = build_links(model_admin, request)
+        if links is not None:
+            context["toolkit_saved_views"] = links
+            use_toolkit_change_list(response)
 
 
 class SavedViewsMixin(SavedViewsOptionsMixin):
@@ -54,6 +69,8 @@ class SavedViewsMixin(SavedViewsOptionsMixin):
             # "tab" only switches a panel of a custom template: not part of a view.
             saved_view_ignored_params = SavedViewsMixin.saved_view_ignored_params | {"tab"}
     """
+
+    changelist_parts: ClassVar[ChangeListParts] = (SavedViewsMenu,)
 
     # --- ModelAdmin -------------------------------------------------------------------
 
@@ -88,24 +105,6 @@ class SavedViewsMixin(SavedViewsOptionsMixin):
             ),
             *super().get_urls(),
         ]
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        context = getattr(response, "context_data", None)
-        cl = context.get("cl") if context else None
-        if (
-            context is not None
-            and cl is not None
-            and not cl.is_popup
-            and self.has_saved_views_permission(request)
-        ):
-            links = build_links(self, request)
-            if links is not None:
-                context["toolkit_saved_views"] = links
-                use_toolkit_change_list(response)
-        return response
 
     # --- views ------------------------------------------------------------------------
 

@@ -35,12 +35,14 @@ One module per concern:
 ``checks``      ``SearchChecks``: ``toolkit.E010``-``E015``, ``W010``, ``W011``
 ==============  ===================================================================
 
-:class:`SearchMixin` is re-exported by :mod:`toolkit.admin_ext`; the other names here
-are for the toolkit's own modules.
+:class:`SearchMixin` is re-exported by :mod:`toolkit.admin_ext`; :class:`SearchChecks`, its
+``mixin_checks_class``, may be subclassed; the other names here are for the toolkit's own
+modules.
 """
 
 from __future__ import annotations
 
+from .checks import SearchChecks
 from .options import SearchMixin
 
-__all__ = ["SearchMixin"]
+__all__ = ["SearchChecks", "SearchMixin"]

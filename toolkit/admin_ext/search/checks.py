@@ -1,5 +1,6 @@
-"""System checks of ``SearchMixin``'s options, as Django's ``ModelAdminChecks``: one
-class with a ``check(admin_obj)`` method, which ``SearchMixin.check()`` calls.
+"""System checks of ``SearchMixin``'s options: :class:`SearchChecks`, the mixin's
+``mixin_checks_class``, which joins the admin's ``checks_class`` as Django's own
+``ModelAdminChecks`` do.
 
 =============  ==========================================================================
 toolkit.E010   ``search_qualifiers`` is not a dict of str to str
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.admin.checks import ModelAdminChecks
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 
@@ -27,20 +29,21 @@ from .qualifiers import TEXT_FIELDS
 __all__ = ["SearchChecks"]
 
 
-class SearchChecks:
+class SearchChecks(ModelAdminChecks):
     """The checks of ``search_qualifiers``, the ``search_fulltext_*`` options and the
     search limits."""
 
-    def check(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def check(self, admin_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:
         return [
-            *self.check_qualifiers(admin_obj),
-            *self.check_fulltext_fields(admin_obj),
-            *self.check_fulltext_column(admin_obj),
-            *self.check_fulltext_rank_max_rows(admin_obj),
-            *self.check_limits(admin_obj),
+            *super().check(admin_obj, **kwargs),
+            *self._check_search_qualifiers(admin_obj),
+            *self._check_search_fulltext_fields(admin_obj),
+            *self._check_search_fulltext_column(admin_obj),
+            *self._check_search_fulltext_rank_max_rows(admin_obj),
+            *self._check_search_limits(admin_obj),
         ]
 
-    def check_qualifiers(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_search_qualifiers(self, admin_obj: Any) -> list[checks.CheckMessage]:
         qualifiers = admin_obj.search_qualifiers
         cls = type(admin_obj)
         if not isinstance(qualifiers, dict) or not all(
@@ -88,7 +91,7 @@ class SearchChecks:
                 )
         return errors
 
-    def check_fulltext_fields(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_search_fulltext_fields(self, admin_obj: Any) -> list[checks.CheckMessage]:
         fields = admin_obj.search_fulltext_fields
         cls = type(admin_obj)
         if fields is None:
@@ -134,7 +137,7 @@ class SearchChecks:
             )
         return errors
 
-    def check_fulltext_column(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_search_fulltext_column(self, admin_obj: Any) -> list[checks.CheckMessage]:
         column = admin_obj.search_fulltext_column
         if column is None:
             return []
@@ -157,7 +160,7 @@ class SearchChecks:
             )
         ]
 
-    def check_fulltext_rank_max_rows(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_search_fulltext_rank_max_rows(self, admin_obj: Any) -> list[checks.CheckMessage]:
         limit = admin_obj.search_fulltext_rank_max_rows
         if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0):
             return []
@@ -172,7 +175,7 @@ class SearchChecks:
             )
         ]
 
-    def check_limits(self, admin_obj: Any) -> list[checks.CheckMessage]:
+    def _check_search_limits(self, admin_obj: Any) -> list[checks.CheckMessage]:
         errors: list[checks.CheckMessage] = []
         for name in ("search_max_terms", "search_max_length"):
             value: Any = getattr(admin_obj, name)

@@ -6,14 +6,14 @@ applies the terms (:mod:`.query`) and reports what it left out (:mod:`.messages`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from django.contrib.admin.views.main import ORDER_VAR
-from django.core import checks
 from django.db import connections, models
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from ..base import ToolkitAdminMixin
 from ..changelist import estimate_rows
 from ..fulltext import DEFAULT_FULLTEXT_CONFIG, StoredSearchVector, search_vector
 from .checks import SearchChecks
@@ -31,13 +31,6 @@ from .query import (
 )
 from .syntax import QualifiedTerm, TextTerm, parse
 
-if TYPE_CHECKING:
-    from django.contrib import admin
-
-    _ModelAdminBase = admin.ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
-
 __all__ = ["SORT_MAX_ROWS_COMPUTED", "SORT_MAX_ROWS_STORED", "SearchMixin"]
 
 #: ``search_fulltext_sort_max_rows`` by default, with each row's vector computed...
@@ -46,7 +39,7 @@ SORT_MAX_ROWS_COMPUTED = 50_000
 SORT_MAX_ROWS_STORED = 10_000
 
 
-class SearchMixin(SearchLimits, _ModelAdminBase):
+class SearchMixin(SearchLimits, ToolkitAdminMixin):
     """ModelAdmin mixin: Django's search, plus qualifiers, exclusions, rows listed once
     over relations, full text, and limits the database can take.
 
@@ -56,6 +49,8 @@ class SearchMixin(SearchLimits, _ModelAdminBase):
             search_fields = ["sku", "name", "reviews__text"]
             search_qualifiers = {"sku": "sku__iexact", "price": "price"}
     """
+
+    mixin_checks_class: ClassVar[type | None] = SearchChecks
 
     #: Names a person can type before a colon, mapped to lookup paths:
     #: ``{"supplier": "supplier__name__icontains", "price": "price"}``. A path that ends
@@ -193,9 +188,6 @@ class SearchMixin(SearchLimits, _ModelAdminBase):
         problems.extend(term_problems)
         report_problems(self, request, problems)
         return queryset, may_have_duplicates
-
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        return [*super().check(**kwargs), *SearchChecks().check(self)]
 
     # --- Applying the terms -----------------------------------------------------------
 

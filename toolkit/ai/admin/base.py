@@ -8,12 +8,13 @@ hook and the permission rules; each part of the mixin (:mod:`.runs`, :mod:`.colu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.admin.utils import quote
 from django.http import HttpRequest
 from django.template.loader import select_template
 
+from toolkit.admin_ext.base import ToolkitAdminMixin
 from toolkit.admin_ext.links import reverse_if_routed
 from toolkit.ai.actions import (
     AIAction,
@@ -25,18 +26,13 @@ from toolkit.ai.actions import (
 from toolkit.ai.conf import conf
 from toolkit.ai.models import RUN_AI_PERMISSION, VIEW_INSIGHT_PERMISSION, permission_name
 
-if TYPE_CHECKING:
-    from django.contrib.admin import ModelAdmin
-
-    _ModelAdminBase = ModelAdmin[Any]
-else:
-    _ModelAdminBase = object
-
 __all__ = ["AIOptionsBase", "parent_template"]
 
 
-class AIOptionsBase(_ModelAdminBase):
-    """The ``ai_*`` options, their hooks and the permission rules of the AI admin."""
+class AIOptionsBase(ToolkitAdminMixin):
+    """The ``ai_*`` options, their hooks and the permission rules of the AI admin; a
+    :class:`~toolkit.admin_ext.ToolkitAdminMixin`, so the parts of the AI admin declare
+    their changelist parts and checks as the toolkit's other mixins do."""
 
     #: Fields sent to the model: names, or paths across foreign keys ("category.name").
     #: Nothing else leaves the database. Empty (the default): the mixin adds nothing to

@@ -1,8 +1,10 @@
 """System checks of :class:`~toolkit.ai.admin.AIActionsMixin` options.
 
-Run by ``AIActionsMixin.check()`` for every registered admin using it, beside the checks
-of the admin's own ``checks_class`` (so a site's ``checks_class`` and the other mixins'
-checks still run). An admin with empty ``ai_fields`` has AI off and is not checked.
+:class:`AIActionsChecks` is the mixin's ``mixin_checks_class``: it joins the admin's
+``checks_class`` (see :mod:`toolkit.admin_ext.base`), so it runs for every registered
+admin using the mixin, beside the checks of the ``checks_class`` the admin would
+otherwise have (a site's own, the other mixins'). An admin with empty ``ai_fields`` has
+AI off and is not checked.
 
 =============  ==========================================================================
 toolkit.E100   ``ai_fields`` is not a list of names
@@ -27,6 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.apps import apps
+from django.contrib.admin.checks import ModelAdminChecks
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -40,28 +43,31 @@ __all__ = ["AIActionsChecks"]
 _NUMERIC_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
 
 
-class AIActionsChecks:
-    """The checks of one ``AIActionsMixin`` admin's ``ai_*`` options, as Django's
-    ``ModelAdminChecks`` are for its own: ``AIActionsChecks().check(admin_obj)``."""
+class AIActionsChecks(ModelAdminChecks):
+    """The checks of one ``AIActionsMixin`` admin's ``ai_*`` options, after Django's own
+    (``ModelAdminChecks``): ``AIActionsChecks().check(admin_obj)``."""
 
     def check(self, admin_obj: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [*super().check(admin_obj, **kwargs), *self._check_ai_options(admin_obj)]
+
+    def _check_ai_options(self, admin_obj: Any) -> list[checks.CheckMessage]:
         fields = admin_obj.ai_fields
         if isinstance(fields, list | tuple) and not fields:
             return []  # AI is off for this admin: its other options are not used.
         return [
-            *self._check_fields(admin_obj),
-            *self._check_related(admin_obj),
-            *self._check_rules(admin_obj),
-            *self._check_peers(admin_obj),
-            *self._check_actions(admin_obj),
-            *self._check_background_threshold(admin_obj),
-            *self._check_value_caps(admin_obj),
-            *self._check_jobs_installed(admin_obj),
+            *self._check_ai_fields(admin_obj),
+            *self._check_ai_related(admin_obj),
+            *self._check_ai_rules(admin_obj),
+            *self._check_ai_peers(admin_obj),
+            *self._check_ai_actions(admin_obj),
+            *self._check_ai_background_threshold(admin_obj),
+            *self._check_ai_value_caps(admin_obj),
+            *self._check_ai_jobs_installed(admin_obj),
         ]
 
     # -- what is sent --------------------------------------------------------------------
 
-    def _check_fields(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_fields(self, obj: Any) -> Iterator[checks.CheckMessage]:
         fields, model = obj.ai_fields, obj.model
         if isinstance(fields, str) or not isinstance(fields, list | tuple):
             yield _error(
@@ -81,7 +87,7 @@ class AIActionsChecks:
                     "toolkit.E101",
                 )
 
-    def _check_related(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_related(self, obj: Any) -> Iterator[checks.CheckMessage]:
         related, model, where = obj.ai_related, obj.model, _where(obj)
         if isinstance(related, dict):
             specs = list(related.values())
@@ -132,7 +138,7 @@ class AIActionsChecks:
                         "toolkit.E102",
                     )
 
-    def _check_value_caps(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_value_caps(self, obj: Any) -> Iterator[checks.CheckMessage]:
         for name in ("ai_value_max_chars", "ai_max_input_chars"):
             value = getattr(obj, name, None)
             if value is None or (_is_int(value) and value > 0):
@@ -146,7 +152,7 @@ class AIActionsChecks:
 
     # -- what is found before the model is asked ------------------------------------------
 
-    def _check_rules(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_rules(self, obj: Any) -> Iterator[checks.CheckMessage]:
         model, where = obj.model, _where(obj)
         for rule in obj.ai_rules or ():
             if not isinstance(rule, Rule):
@@ -165,7 +171,7 @@ class AIActionsChecks:
                     "toolkit.E103",
                 )
 
-    def _check_peers(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_peers(self, obj: Any) -> Iterator[checks.CheckMessage]:
         model, where = obj.model, _where(obj)
         group = obj.ai_peer_group
         if group is not None and (not isinstance(group, str) or resolve_path(model, group) is None):
@@ -205,7 +211,7 @@ class AIActionsChecks:
 
     # -- the actions and where they run -------------------------------------------------
 
-    def _check_actions(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_actions(self, obj: Any) -> Iterator[checks.CheckMessage]:
         model, where = obj.model, _where(obj)
         names: list[str] = []
         for entry in obj.ai_actions or ():
@@ -247,7 +253,7 @@ class AIActionsChecks:
                 "toolkit.E109",
             )
 
-    def _check_background_threshold(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_background_threshold(self, obj: Any) -> Iterator[checks.CheckMessage]:
         threshold = obj.ai_background_threshold
         if threshold is not None and not (_is_int(threshold) and threshold >= 0):
             yield _error(
@@ -258,7 +264,7 @@ class AIActionsChecks:
                 "toolkit.E107",
             )
 
-    def _check_jobs_installed(self, obj: Any) -> Iterator[checks.CheckMessage]:
+    def _check_ai_jobs_installed(self, obj: Any) -> Iterator[checks.CheckMessage]:
         if not apps.is_installed("toolkit.jobs"):
             yield _error(
                 obj,

@@ -4,15 +4,14 @@ Each part lives in a module of its own: the options and permission rules
 (:mod:`.base`), running actions (:mod:`.runs`), the changelist column and filter
 (:mod:`.column`, :mod:`.filters`), the change-form panel (:mod:`.panel`), the review of
 proposals (:mod:`.proposals`) and the system checks (:mod:`.checks`). This module adds
-what ties them to one admin: its URLs, its stylesheet and its checks.
+what ties them to one admin: its URLs, its stylesheet and its checks class.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar
 
 from django import forms
-from django.core import checks
 from django.urls import URLPattern, path
 
 from toolkit.ai.admin.checks import AIActionsChecks
@@ -27,10 +26,9 @@ class AIActionsMixin(AIPanelMixin, AIColumnMixin, AIProposalsMixin):
     """ModelAdmin mixin: AI actions, an insight column, a severity filter, a change-form
     panel and the review of proposed changes. Put it before ``admin.ModelAdmin``."""
 
-    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
-        # Beside the admin's own checks_class, not instead of it: a site's checks_class
-        # and the other mixins' checks keep running.
-        return [*super().check(**kwargs), *AIActionsChecks().check(self, **kwargs)]
+    # Joins the admin's checks_class, beside the one it would otherwise have: a site's
+    # checks_class and the other mixins' checks keep running.
+    mixin_checks_class: ClassVar[type | None] = AIActionsChecks
 
     def get_urls(self) -> list[URLPattern]:
         if not self.ai_configured():

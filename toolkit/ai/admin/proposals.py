@@ -8,7 +8,7 @@ written to a record before a person applies a proposal.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.contrib.admin.utils import construct_change_message, quote
@@ -21,41 +21,45 @@ from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from toolkit.admin_ext.parts import ChangeListPart, ChangeListParts
 from toolkit.ai.actions import get_action
 from toolkit.ai.admin.base import AIOptionsBase, parent_template
 from toolkit.ai.models import Insight, InsightStatus, ReviewStatus
 from toolkit.exceptions import ToolkitError
 
-__all__ = ["PROPOSALS_PER_PAGE", "AIProposalsMixin"]
+__all__ = ["PROPOSALS_PER_PAGE", "AIProposalsLink", "AIProposalsMixin"]
 
 #: Proposals shown on one review page (the newest; the rest after these are reviewed).
 PROPOSALS_PER_PAGE = 100
 
 
+class AIProposalsLink(ChangeListPart):
+    """The link above the list to the review of pending proposals, where the person may
+    run an action that proposes changes; the page is rendered with the AI's changelist
+    template on top of the one it had."""
+
+    def update_page(self, response: TemplateResponse, context: dict[str, Any]) -> None:
+        model_admin, request = self.model_admin, self.request
+        if not (
+            model_admin.has_ai_permission(request)
+            and any(a.result == "proposal" for a in model_admin.get_ai_actions(request))
+            and model_admin.get_ai_proposals_url()
+        ):
+            return
+        context.update(
+            {
+                "toolkit_ai_parent_template": parent_template(response.template_name),
+                "toolkit_ai_proposals_url": model_admin.get_ai_proposals_url(),
+                "toolkit_ai_proposals_pending": model_admin.pending_proposals(request).count(),
+            }
+        )
+        response.template_name = "toolkit/ai/change_list.html"
+
+
 class AIProposalsMixin(AIOptionsBase):
     """The review of proposed changes: a link above the list, a page, Apply and Reject."""
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        if (
-            isinstance(response, TemplateResponse)
-            and response.context_data is not None
-            and self.has_ai_permission(request)
-            and any(a.result == "proposal" for a in self.get_ai_actions(request))
-            and self.get_ai_proposals_url()
-        ):
-            pending = self.pending_proposals(request).count()
-            response.context_data.update(
-                {
-                    "toolkit_ai_parent_template": parent_template(response.template_name),
-                    "toolkit_ai_proposals_url": self.get_ai_proposals_url(),
-                    "toolkit_ai_proposals_pending": pending,
-                }
-            )
-            response.template_name = "toolkit/ai/change_list.html"
-        return response
+    changelist_parts: ClassVar[ChangeListParts] = (AIProposalsLink,)
 
     def pending_proposals(self, request: HttpRequest) -> QuerySet[Insight]:
         """Proposals about this model that wait for a review, newest first."""
