@@ -69,8 +69,14 @@ def test_real_flags_and_summary_of_a_demo_product_are_shown_escaped(
 
     page = client.get(f"/admin/catalog/product/{product.pk}/change/").content.decode()
     panel = page.split('id="toolkit-ai-panel"')[1].split("</section>")[0]
-    for text in (anomalies.text, summary.text):
-        assert escape(text.strip().splitlines()[0]) in panel
+    for insight in (anomalies, summary):
+        # Shown sentence by sentence, each either verified or marked unverified.
+        sentences = insight.data["grounding"]["sentences"]
+        for sentence in sentences:
+            assert escape(sentence["text"]) in panel
+        unverified = sum(not s["verified"] for s in sentences)
+        assert panel.count("toolkit-ai-unverified-text") >= unverified
+    assert anomalies.data["grounding"]["sentences"] or summary.data["grounding"]["sentences"]
     assert "<script>" not in panel and "<b>pwned" not in panel
     assert "Stock is negative" in panel
     changelist = client.get("/admin/catalog/product/").content.decode()
