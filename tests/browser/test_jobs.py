@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
+from demo.catalog.admin import ProductAdmin
 from demo.catalog.models import Product
 from tests.jobs import handlers  # noqa: F401  (registers the test handlers)
+from toolkit.compat import TASKS_MODULE
 from toolkit.jobs.models import Job, JobStatus
 from toolkit.jobs.runner import JobRunner, Outcome
 from toolkit.jobs.tasks import start_job
@@ -113,3 +119,67 @@ def test_the_bar_of_a_job_that_has_not_started_looks_empty(admin_page, superuser
     assert empty > 0.85  # the page's light background, not a dark track
     assert empty > half > full
     assert abs(half - (empty + full) / 2) < 0.1  # filled in proportion
+
+
+def test_a_small_mass_update_in_the_demo_previews_its_rows_then_its_job_reads_in_words(
+    admin_page, superuser, settings, monkeypatch
+):
+    """The new user's walk: filter the demo's products, preview a mass update (labelled
+    boxes, plain selects, rows before → after), apply it as a job, and read the job's
+    page: its title in words, one status everywhere, and the way back to the list."""
+    page = admin_page
+    settings.TASKS = {"default": {"BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend"}}
+    monkeypatch.setattr(ProductAdmin, "bulk_background_threshold", 5, raising=False)
+    call_command("seed_catalog", products=30, seed=5, stdout=io.StringIO())
+    active = Product.objects.filter(is_active=True)
+    Product.objects.filter(pk__in=list(active.values_list("pk", flat=True)[:2])).update(
+        is_active=False
+    )
+    count = active.count()
+    assert 5 < count < 30
+
+    page.goto("/admin/catalog/product/?is_active__exact=1")
+    page.locator("#action-toggle").check()
+    page.select_option("select[name=action]", "mass_update")
+    page.locator("button[name=index]").click()
+
+    change = page.get_by_label("Change Is active", exact=True)
+    new_value = page.get_by_label("New value of Is active", exact=True)
+    expect(new_value).to_be_checked()  # unbound: the field's default
+    expect(page.get_by_label("New value of Category", exact=True)).to_be_attached()
+    expect(page.locator(".related-widget-wrapper-link")).to_have_count(0)
+    new_value.uncheck()
+    expect(change).to_be_checked()  # editing a value ticks its field
+    page.get_by_role("button", name="Preview").click()
+
+    preview = page.locator("[data-toolkit-preview]")
+    expect(preview).to_contain_text(f"{count} of {count} rows will change.")
+    sample = page.locator("[data-toolkit-preview-rows] tbody tr")
+    expect(sample).to_have_count(min(count, 20))
+    first = sample.first.locator("td")
+    expect(first.locator('img[alt="True"]')).to_have_count(1)
+    expect(first.locator('img[alt="False"]')).to_have_count(1)
+    page.get_by_role("button", name="Apply").click()
+
+    page.wait_for_url(re.compile(r".*/toolkit_jobs/job/\d+/change/$"))
+    job = Job.objects.get()
+    title = f"Mass update of {count} products: Is active = no"
+    assert job.description == title
+    expect(page.locator("#content")).to_contain_text(title)
+    statuses = page.locator('[data-job-field="status_display"]')
+    expect(statuses).to_have_count(3)  # the progress box, the Status field, Your recent jobs
+    expect(statuses).to_have_text(["Queued"] * 3)
+    expect(page.locator("#toolkit-recent-jobs")).to_contain_text(title)
+
+    runner = JobRunner(job.pk)
+    assert runner.claim()
+    runner.count_total()
+    expect(statuses).to_have_text(["Running"] * 3)  # followed without a reload
+    while runner.run_chunk() is Outcome.CONTINUE:
+        pass
+    expect(page.locator(".toolkit-job-message")).to_contain_text(f"{count} products updated")
+    expect(statuses).to_have_text(["Done"] * 3)
+    assert not Product.objects.filter(is_active=True).exists()
+
+    page.get_by_role("link", name="Back to the products list").click()
+    page.wait_for_url(re.compile(r".*/admin/catalog/product/\?is_active__exact=1$"))

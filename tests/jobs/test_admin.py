@@ -363,3 +363,105 @@ def test_unfinished_export_has_nothing_to_download(owner):
 def test_export_whose_file_vanished_is_404_not_500(export, owner):
     export.result_file.storage.delete(export.result_file.name)
     assert client_for(owner).get(url("download", export)).status_code == 404
+
+
+# -- the job in words -------------------------------------------------------------------
+
+
+def status_texts(html):
+    """What the page says the status is, everywhere it says it."""
+    return [
+        re.sub(r"<[^>]+>", "", text).strip()
+        for text in re.findall(r'data-job-field="status_display">(.*?)</', html)
+    ]
+
+
+def test_status_reads_the_same_in_the_progress_box_the_field_and_the_recent_jobs(owner):
+    job = job_of(owner, status=JobStatus.RUNNING, total=10)
+    html = client_for(owner).get(url("change", job)).text
+    # The progress box, the Status field, the job's line in "Your recent jobs".
+    assert status_texts(html) == ["Running", "Running", "Running"]
+    assert html.index('id="toolkit-job-progress"') < html.index("field-job_status")
+    assert html.index("field-job_status") < html.rindex('data-job-field="status_display"')
+
+
+def test_a_job_that_changes_state_while_the_page_renders_is_shown_from_one_read(owner, monkeypatch):
+    """A worker claims the job after the page read it: all three say what was read."""
+    from toolkit.jobs.admin import JobAdmin
+
+    job = job_of(owner)
+    read = JobAdmin.get_object
+
+    def read_then_claimed(self, request, object_id, from_field=None):
+        obj = read(self, request, object_id, from_field)
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+        return obj
+
+    monkeypatch.setattr(JobAdmin, "get_object", read_then_claimed)
+    html = client_for(owner).get(url("change", job)).text
+    assert status_texts(html) == ["Queued", "Queued", "Queued"]
+
+
+def test_the_kind_reads_as_the_handlers_verbose_name_in_the_filter_and_the_page(owner):
+    job = job_of(owner)
+    job_of(owner, "tests.export_skus")
+    Job.objects.create(kind="gone.app_job", started_by=owner)  # its app was removed
+    response = client_for(owner).get(url("changelist"))
+    filter_html = response.text[response.text.index('id="changelist-filter"') :]
+    choices = re.findall(r'<a href="\?kind=([^"]+)"[^>]*>(.*?)</a>', filter_html)
+    assert choices == [
+        ("tests.bump_stock", "Bump stock"),
+        ("tests.export_skus", "Export SKUs"),
+        ("gone.app_job", "gone.app_job"),
+    ]
+    filtered = client_for(owner).get(url("changelist") + "?kind=tests.bump_stock")
+    assert list(filtered.context["cl"].result_list) == [job]
+
+    page = client_for(owner).get(url("change", job)).text
+    kind = re.search(r'field-kind_name.*?<div class="readonly">(.*?)</div>', page, re.DOTALL)
+    assert kind.group(1) == "Bump stock"
+
+
+def test_a_job_is_titled_by_its_starter_and_an_old_untitled_one_stays_readable(owner):
+    titled = start_job(
+        "tests.bump_stock", user=owner, model=Product, target={}, description="Restock hats"
+    )
+    assert str(titled) == titled.title == "Restock hats"
+    untitled = Job.objects.create(kind="tests.bump_stock", started_by=owner)
+    assert str(untitled) == f"tests.bump_stock #{untitled.pk}"
+    assert "Restock hats" in client_for(owner).get(url("change", titled)).text
+
+
+def test_a_finished_job_links_back_to_the_list_it_came_from(owner):
+    job = start_job(
+        "tests.bump_stock",
+        user=owner,
+        model=Product,
+        target={},
+        origin="/admin/catalog/product/?status__exact=active&q=<hat>",
+    )
+    run_job(job.pk)
+    html = client_for(owner).get(url("change", job)).text
+    link = '<a href="/admin/catalog/product/?status__exact=active&amp;q=&lt;hat&gt;">'
+    assert f"{link}Back to the products list</a>" in html
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example/admin/",
+        "//evil.example/admin/",
+        "/\\evil.example/admin/",
+        "javascript:alert(1)",
+        "admin/catalog/product/",
+        "/admin/\nSet-Cookie: x",
+        "",
+    ],
+)
+def test_only_a_same_site_relative_origin_is_kept_or_shown(owner, origin):
+    job = start_job("tests.bump_stock", user=owner, model=Product, target={}, origin=origin)
+    assert job.origin == ""
+    # Written past start_job (older code, a shell): still not shown.
+    Job.objects.filter(pk=job.pk).update(origin=origin)
+    html = client_for(owner).get(url("change", job)).text
+    assert "Back to the" not in html and "evil.example" not in html.split("Details")[0]

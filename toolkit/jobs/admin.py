@@ -8,7 +8,12 @@ staff member sees the jobs they started, a superuser every job. On a job's page:
   without JavaScript a ``<noscript>`` meta refresh reloads it;
 - Cancel and Resume are POST forms (CSRF-protected) for the job's owner or a superuser,
   anyone else gets 403;
-- a finished job's result file is downloadable by the person who started it, only.
+- a finished job's result file is downloadable by the person who started it, only;
+- the job's status is read once per page: the progress box, the Status field and the
+  job's line in "Your recent jobs" show that one read, and progress.js updates all
+  three (each carries ``data-job-field="status_display"``);
+- a job started from a changelist links back to it ("Back to the products list"), if
+  its ``origin`` is a same-site relative URL.
 
 URL names (admin namespace): ``toolkit_jobs_job_change`` (the progress page, also
 ``job.get_absolute_url()``), ``toolkit_jobs_job_status``, ``toolkit_jobs_job_cancel``,
@@ -37,6 +42,8 @@ from django.http import (
 )
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -51,16 +58,42 @@ RECENT_JOBS = 8
 logger = logging.getLogger("toolkit.jobs")
 
 
+def kind_label(kind: str) -> str:
+    """A job kind in words: its handler's verbose name ("Mass update"), or the stored
+    name itself for a kind no installed app handles any more."""
+    handler = find_handler(kind)
+    return kind if handler is None else handler.get_verbose_name()
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds of the jobs a person may see, by their handlers' verbose names. The
+    parameter stays ``kind`` with the stored name as its value, as Django's own
+    field filter had it, so bookmarked lists keep working."""
+
+    title = gettext_lazy("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        kinds = (
+            model_admin.get_queryset(request).order_by().values_list("kind", flat=True).distinct()
+        )
+        return sorted(((kind, kind_label(kind)) for kind in kinds), key=lambda c: c[1].lower())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        value = self.value()
+        return queryset if value is None else queryset.filter(kind=value)
+
+
 @admin.register(Job)
 class JobAdmin(QueryInputMixin, admin.ModelAdmin):
     list_display = ("__str__", "status", "progress", "started_by", "created_at")
-    list_filter = ("status", "kind")
+    list_filter = ("status", KindFilter)
     list_select_related = ("started_by",)
     search_fields = ("description", "kind")
     view_on_site = False
     change_form_template = "toolkit/jobs/change_form.html"
     fieldsets = [
-        (None, {"fields": ["description", "kind_name", "status", "started_by", "target_type"]}),
+        (None, {"fields": ["description", "kind_name", "job_status", "started_by", "target_type"]}),
         (
             gettext_lazy("Result"),
             {"fields": ["total", "done", "failed", "skipped", "stats", "message", "error"]},
@@ -80,13 +113,18 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
         ),
         (
             gettext_lazy("Details"),
-            {"classes": ["collapse"], "fields": ["target", "params", "cursor", "task_id"]},
+            {
+                "classes": ["collapse"],
+                "fields": ["kind", "origin", "target", "params", "cursor", "task_id"],
+            },
         ),
     ]
     readonly_fields = [
         "description",
         "kind_name",
-        "status",
+        "job_status",
+        "kind",
+        "origin",
         "started_by",
         "target_type",
         "total",
@@ -142,8 +180,14 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("kind"))
     def kind_name(self, job: Job) -> str:
-        handler = find_handler(job.kind)
-        return job.kind if handler is None else f"{handler.get_verbose_name()} ({job.kind})"
+        return kind_label(job.kind)
+
+    @admin.display(description=gettext_lazy("status"))
+    def job_status(self, job: Job) -> SafeString:
+        # Marked for progress.js, which keeps it equal to the progress box's status.
+        return format_html(
+            '<span data-job-field="status_display">{}</span>', job.get_status_display()
+        )
 
     # -- the progress page -------------------------------------------------------------
 
@@ -163,7 +207,13 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
     def progress_context(self, request: HttpRequest, job: Job) -> dict[str, Any]:
         user = request.user
         allowed = job.is_visible_to(user)
-        recent = Job.objects.filter(started_by=user.pk).select_related("target_type")
+        recent = list(
+            Job.objects.filter(started_by=user.pk).select_related("target_type")[:RECENT_JOBS]
+        )
+        # The page's own job as the page read it, not as a second query found it a few
+        # milliseconds later: a worker claiming it in between made the list say
+        # "Queued" beside a progress box that said "Running".
+        recent = [job if other.pk == job.pk else other for other in recent]
         return {
             "job": job,
             "job_status_url": self.job_url("status", job),
@@ -178,8 +228,17 @@ class JobAdmin(QueryInputMixin, admin.ModelAdmin):
                 (job.stats or {}).get("tokens_in") or (job.stats or {}).get("tokens_out")
             ),
             "job_result_url": self.result_url(job),
-            "recent_jobs": list(recent[:RECENT_JOBS]),
+            "recent_jobs": recent,
+            "job_origin_url": job.origin_url,
+            "job_origin_label": self.origin_label(job),
         }
+
+    def origin_label(self, job: Job) -> str:
+        """The words of the link back to the page a job was started from."""
+        model = job.target_model
+        if model is None:
+            return _("Back to the list")
+        return _("Back to the %(items)s list") % {"items": model._meta.verbose_name_plural}
 
     def result_url(self, job: Job) -> str | None:
         """The handler's link to what a finished job produced, if any."""

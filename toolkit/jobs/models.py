@@ -27,6 +27,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -44,6 +45,28 @@ def result_storage() -> Storage:
     if RESULT_STORAGE_ALIAS in settings.STORAGES:
         return storages[RESULT_STORAGE_ALIAS]
     return default_storage
+
+
+#: Longest changelist URL (path and query string) a job keeps as its origin.
+ORIGIN_MAX_LENGTH = 2000
+
+
+def clean_origin(url: str | None) -> str:
+    """``url`` if it is a same-site relative URL (``/admin/shop/product/?status=draft``),
+    else ``""``: a job's origin becomes a link on its page, so a full URL to another
+    site, a scheme (``javascript:``), a protocol-relative ``//host`` or a control
+    character is never kept nor shown."""
+    url = (url or "").strip()
+    if (
+        not url.startswith("/")
+        or url.startswith(("//", "/\\"))
+        or len(url) > ORIGIN_MAX_LENGTH
+        or any(ord(char) < 32 or ord(char) == 127 for char in url)
+    ):
+        return ""
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts=set()):
+        return ""
+    return url
 
 
 class JobStatus(models.TextChoices):
@@ -84,7 +107,13 @@ class JobQuerySet(models.QuerySet["Job"]):
 
 class Job(models.Model):
     kind = models.CharField(_("kind"), max_length=100, db_index=True)
-    description = models.CharField(_("description"), max_length=255, blank=True)
+    #: The job's title in words, written by whoever starts it ("Mass update of 4,386
+    #: products: Is active = yes"); the handler's ``get_description()`` otherwise.
+    description = models.CharField(_("title"), max_length=255, blank=True)
+    #: The page the job was started from (a changelist with its filters), as a
+    #: same-site relative URL: the job's page links back to it ("Back to the products
+    #: list"). Empty for jobs started elsewhere, and for jobs older than the field.
+    origin = models.CharField(_("started from"), max_length=ORIGIN_MAX_LENGTH, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("started by"),
@@ -163,7 +192,7 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.description or f"{self.kind} #{self.pk}"
+        return self.title
 
     def get_absolute_url(self) -> str:
         """The job's progress page (its admin page): where a view that starts a job
@@ -171,6 +200,18 @@ class Job(models.Model):
         return reverse("admin:toolkit_jobs_job_change", args=[self.pk])
 
     # -- derived state ---------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        """The job in words: its ``description``, else its kind and number (a job
+        started without one by an older version)."""
+        return self.description or f"{self.kind} #{self.pk}"
+
+    @property
+    def origin_url(self) -> str:
+        """``origin`` if it is still a same-site relative URL, else ``""`` (checked again
+        on the way out: the column may have been written by other code)."""
+        return clean_origin(self.origin)
 
     @property
     def target_model(self) -> type[models.Model] | None:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from toolkit.compat import tasks_module
 from toolkit.jobs.handlers import JobHandler, find_handler, get_handler_class, handler_name
 from toolkit.jobs.leases import update_if_unchanged
-from toolkit.jobs.models import Job, JobStatus
+from toolkit.jobs.models import Job, JobStatus, clean_origin
 from toolkit.jobs.runner import run_job
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ def start_job(
     target: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None,
     description: str = "",
+    origin: str = "",
 ) -> Job:
     """Create a job and queue it to run once the current transaction commits.
 
@@ -61,6 +62,12 @@ def start_job(
       ``get_queryset()`` understands, for selections too big to list (a changelist
       query string, a filter).
     - ``params``: JSON options of the operation, read by the handler as ``job.params``.
+    - ``description``: the job's title in words, as lists and its page show it ("Mass
+      update of 4,386 products: Is active = yes"); the handler's ``get_description()``
+      when empty. Cut at 255 characters.
+    - ``origin``: the page the job was started from, such as the changelist URL with
+      its filters; the job's page links back to it. Only a same-site relative URL is
+      kept (anything else is dropped).
 
     Returns the saved job; redirect the person to ``job.get_absolute_url()``, its
     progress page.
@@ -78,6 +85,7 @@ def start_job(
         ),
         target=target or {},
         params=params or {},
+        origin=clean_origin(origin),
     )
     job.description = (description or handler.get_description(job))[:255]
     job.save()

@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -30,14 +31,31 @@ __all__ = [
     "FORM_PREFIX",
     "MassUpdateResult",
     "apply_mass_update",
+    "changed_q",
     "delete_objects",
     "mass_update_form_class",
     "model_overrides_save",
+    "plain_formfield",
 ]
 
 #: Prefix of the mass update form's fields, so that a model field named "action" or
 #: "index" cannot be mistaken for the changelist's own.
 FORM_PREFIX = "mu"
+
+
+def plain_formfield(
+    modeladmin: ModelAdmin[Any],
+    db_field: models.Field[Any, Any],
+    request: HttpRequest,
+    **kwargs: Any,
+) -> forms.Field | None:
+    """The admin's form field for ``db_field`` without the related-widget wrapper: a
+    mass update page offers no links to edit, add or delete the related object, only
+    the select (or the admin's autocomplete, where ``autocomplete_fields`` names it)."""
+    formfield = modeladmin.formfield_for_dbfield(db_field, request, **kwargs)
+    if formfield is not None and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+        formfield.widget = formfield.widget.widget
+    return formfield
 
 
 def mass_update_form_class(
@@ -51,7 +69,7 @@ def mass_update_form_class(
     return forms.modelform_factory(
         modeladmin.model,
         fields=list(fields),
-        formfield_callback=partial(modeladmin.formfield_for_dbfield, request=request),
+        formfield_callback=partial(plain_formfield, modeladmin, request=request),
     )
 
 
@@ -61,9 +79,20 @@ def model_overrides_save(model: type[models.Model]) -> bool:
     return model.save is not models.Model.save
 
 
-def unchanged_q(values: dict[str, Any]) -> Q:
-    """Rows that already hold every value (``exclude()`` it to find the rows to change)."""
-    return Q(**values)
+def changed_q(values: dict[str, Any]) -> Q:
+    """Rows where at least one of ``values`` differs from the row's, in the sense of SQL's
+    ``IS DISTINCT FROM``: NULL differs from any value and equals NULL. ``filter()`` by it
+    to find the rows a mass update changes (an empty ``values`` matches no row).
+
+    ``~Q(field=value)`` alone would miss the rows holding NULL (``NULL <> value`` is not
+    true); a related object compares by its key, a boolean as a boolean."""
+    changed = Q(pk__in=[])
+    for name, value in values.items():
+        if value is None:
+            changed |= Q(**{f"{name}__isnull": False})
+        else:
+            changed |= ~Q(**{name: value}) | Q(**{f"{name}__isnull": True})
+    return changed
 
 
 @dataclass
@@ -91,8 +120,14 @@ def apply_mass_update(
     *,
     per_object: bool,
     log_each: bool,
+    compare: Sequence[str] | None = None,
 ) -> MassUpdateResult:
     """Set ``values`` on the rows of ``queryset`` that do not hold them yet.
+
+    ``compare`` names the values that decide whether a row changes: the fields the
+    person chose. Bookkeeping columns ``get_mass_update_values()`` adds (an ``updated``
+    stamp) are written with them but never make a row count as changed. ``None``:
+    every value.
 
     Call it inside a transaction. Without per-object logic one ``UPDATE`` changes the
     rows; with it each row is validated (``full_clean`` of the changed fields, so a
@@ -106,7 +141,8 @@ def apply_mass_update(
     names = list(values)
     result = MassUpdateResult()
     manager = model._base_manager
-    to_change = queryset.exclude(unchanged_q(values)).order_by("pk")
+    compared = values if compare is None else {n: values[n] for n in compare if n in values}
+    to_change = queryset.filter(changed_q(compared)).order_by("pk")
     check = object_permissions_matter(modeladmin, "change", request)
     message = change_message(model, names)
     if not per_object:

@@ -66,7 +66,11 @@ class MassUpdateHandler(_AdminJobHandler):
 
     ``job.params``: ``fields`` (names), ``data`` (the submitted form data of those
     fields, validated again here with the ModelAdmin's form), ``per_object`` and
-    ``log_each``.
+    ``log_each``. The values written are the ModelAdmin's ``get_mass_update_values()``
+    of them, as in the request; only ``fields`` decide whether a row changes.
+
+    Its title is written by the action that starts it, in words
+    (:func:`~toolkit.admin_ext.actions.preview.mass_update_title`).
     """
 
     name = "admin_ext.mass_update"
@@ -93,7 +97,9 @@ class MassUpdateHandler(_AdminJobHandler):
                         f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()
                     )
                 )
-            self._values = {name: form.cleaned_data[name] for name in fields}
+            cleaned = {name: form.cleaned_data[name] for name in fields}
+            hook = getattr(modeladmin, "get_mass_update_values", None)
+            self._values = dict(hook(request, cleaned)) if hook is not None else cleaned
         return self._values
 
     def process_chunk(self, job: Job, objects: Any) -> ChunkResult | None:
@@ -109,6 +115,7 @@ class MassUpdateHandler(_AdminJobHandler):
             self.get_values(job),
             per_object=bool(job.params.get("per_object")),
             log_each=bool(job.params.get("log_each")),
+            compare=[str(name) for name in job.params.get("fields", [])],
         )
         if not result.failed:
             return None  # the whole chunk: rows that already held the values are as asked

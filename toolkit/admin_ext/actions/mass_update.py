@@ -1,5 +1,6 @@
 """The mass update (``"mass_update"`` in ``actions``): tick fields, enter values, see
-"N of M rows will change", confirm.
+"N of M rows will change" with up to 20 of those rows, each chosen value before and
+after (:mod:`~toolkit.admin_ext.actions.preview`), confirm.
 
 Applied in one transaction (``queryset.update()`` unless the model has per-object
 logic, see ``mass_update_per_object``), one LogEntry per changed row, or one summary
@@ -16,18 +17,26 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import model_ngettext
+from django.contrib.admin.widgets import AutocompleteMixin
 from django.db import router, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from toolkit.admin_ext.actions.apply import FORM_PREFIX, apply_mass_update, model_overrides_save
+from toolkit.admin_ext.actions.apply import (
+    FORM_PREFIX,
+    apply_mass_update,
+    model_overrides_save,
+    plain_formfield,
+)
 from toolkit.admin_ext.actions.confirmation import ConfirmationMixin
 from toolkit.admin_ext.actions.decorators import bulk_action
 from toolkit.admin_ext.actions.jobs import MassUpdateHandler
 from toolkit.admin_ext.actions.log import log_mass_update, user_pk
-from toolkit.admin_ext.selection import Selection, SelectionError, count_upto
+from toolkit.admin_ext.actions.preview import MassUpdatePreview, build_preview, mass_update_title
+from toolkit.admin_ext.selection import Selection, SelectionError, changelist_params, count_upto
 
 __all__ = ["MassUpdateMixin"]
 
@@ -81,19 +90,22 @@ class MassUpdateMixin(ConfirmationMixin):
     def get_mass_update_form_class(
         self, request: HttpRequest, fields: Sequence[str]
     ) -> type[forms.ModelForm[Any]]:
-        """The ModelForm that validates the values of ``fields`` (admin widgets). It is
-        built again in the worker to validate a job's values with the same rules."""
+        """The ModelForm that validates the values of ``fields`` (the admin's widgets,
+        without the related-widget wrapper's edit, add and delete links). It is built
+        again in the worker to validate a job's values with the same rules."""
         return forms.modelform_factory(
             self.model,
             fields=list(fields),
-            formfield_callback=partial(self.formfield_for_dbfield, request=request),
+            formfield_callback=partial(plain_formfield, self, request=request),
         )
 
     def get_mass_update_values(
         self, request: HttpRequest, cleaned: dict[str, Any]
     ) -> dict[str, Any]:
         """The column values a mass update writes: the chosen ones by default. Add
-        derived columns here when forcing ``UPDATE`` past a ``save()`` that sets them."""
+        derived columns here when forcing ``UPDATE`` past a ``save()`` that sets them;
+        they are written with the chosen values but never make a row count as changed
+        (only the chosen fields do, in the preview and when applied)."""
         return dict(cleaned)
 
     # -- the action ------------------------------------------------------------------
@@ -122,7 +134,7 @@ class MassUpdateMixin(ConfirmationMixin):
                 form = self.get_mass_update_form_class(request, chosen)(
                     data=request.POST, files=request.FILES, prefix=FORM_PREFIX
                 )
-        preview: dict[str, int] | None = None
+        preview: MassUpdatePreview | None = None
         if form is not None and form.is_valid():
             values = self.get_mass_update_values(request, {n: form.cleaned_data[n] for n in chosen})
             if "_apply" in request.POST:
@@ -134,10 +146,9 @@ class MassUpdateMixin(ConfirmationMixin):
                 return self.run_mass_update(
                     request, queryset, values, data=data, selection=selection, fields=chosen
                 )
-            total = queryset.order_by().count()
-            preview = {"total": total, "changing": queryset.order_by().exclude(**values).count()}
+            preview = build_preview(self, queryset, values, chosen)
         display_form = self.get_mass_update_form_class(request, candidates)(
-            data=request.POST if submitted else None,
+            data=self.mass_update_display_data(request, form) if submitted else None,
             files=request.FILES if submitted else None,
             prefix=FORM_PREFIX,
             # Unticked fields are not submitted values: the browser must not demand them.
@@ -147,7 +158,16 @@ class MassUpdateMixin(ConfirmationMixin):
         for name in candidates:
             bound = display_form[name]
             errors = form.errors.get(name) if form is not None and name in chosen else None
-            rows.append({"name": name, "field": bound, "checked": name in chosen, "errors": errors})
+            rows.append(
+                {
+                    "name": name,
+                    "field": bound,
+                    "label": bound.label,
+                    "value_id": bound.id_for_label,
+                    "checked": name in chosen,
+                    "errors": errors,
+                }
+            )
         opts = self.model._meta
         context = {
             **self.base_context(request, str(_("Update selected %s") % opts.verbose_name_plural)),
@@ -161,6 +181,20 @@ class MassUpdateMixin(ConfirmationMixin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "toolkit/admin_ext/actions/mass_update.html", context)
+
+    def mass_update_display_data(
+        self, request: HttpRequest, form: forms.ModelForm[Any] | None
+    ) -> QueryDict:
+        """The submitted data the page shows again, without the values an autocomplete
+        box refused: Django's autocomplete widget looks a submitted key up in the
+        database to render it, and a key that is not a number fails there (a 500
+        instead of the field's error)."""
+        data = request.POST.copy()
+        if form is not None:
+            for name in form.errors:
+                if name in form.fields and isinstance(form.fields[name].widget, AutocompleteMixin):
+                    data.pop(f"{FORM_PREFIX}-{name}", None)
+        return data
 
     def run_mass_update(
         self,
@@ -178,6 +212,9 @@ class MassUpdateMixin(ConfirmationMixin):
         in the worker (its values must be JSON).
         """
         fields = list(fields if fields is not None else values)
+        # Toggles pass the chosen values alone: add the admin's bookkeeping columns.
+        chosen = {n: values[n] for n in fields if n in values}
+        values = {**self.get_mass_update_values(request, chosen), **values}
         threshold = self.get_bulk_background_threshold(request)
         log_each = count_upto(queryset, self.get_mass_update_log_each_limit(request)) <= (
             self.get_mass_update_log_each_limit(request)
@@ -196,27 +233,33 @@ class MassUpdateMixin(ConfirmationMixin):
                 "per_object": per_object,
                 "log_each": log_each,
             }
-            return self.start_job_response(
-                request,
-                MassUpdateHandler,
-                queryset,
-                selection,
-                params,
-                f"Mass update of {opts.verbose_name_plural}: {', '.join(fields)}",
-            )
+            return self.start_mass_update_job(request, queryset, selection, params, values)
         using = router.db_for_write(self.model)
         with transaction.atomic(using=using):
             result = apply_mass_update(
-                self, request, queryset, values, per_object=per_object, log_each=log_each
+                self,
+                request,
+                queryset,
+                values,
+                per_object=per_object,
+                log_each=log_each,
+                compare=fields,
             )
             if not log_each and result.done:
                 log_mass_update(user_pk(request), self.model, result.done, fields)
-        self.message_user(
-            request,
-            _("%(count)d %(items)s updated.")
-            % {"count": result.done, "items": model_ngettext(opts, result.done)},
-            messages.SUCCESS,
-        )
+        if result.done or result.failed:
+            self.message_user(
+                request,
+                _("%(count)d %(items)s updated.")
+                % {"count": result.done, "items": model_ngettext(opts, result.done)},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                _("Nothing changed: every selected row already holds these values."),
+                messages.INFO,
+            )
         if result.failed:
             self.message_user(
                 request,
@@ -225,3 +268,39 @@ class MassUpdateMixin(ConfirmationMixin):
                 messages.WARNING,
             )
         return None
+
+    def start_mass_update_job(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        selection: Selection,
+        params: dict[str, Any],
+        values: dict[str, Any],
+    ) -> HttpResponse:
+        """Start the job of a large mass update, titled in words ("Mass update of 4,386
+        products: Is active = yes") and remembering the changelist it came from (its
+        filters too), and send the person to its progress page."""
+        from toolkit.jobs.tasks import start_job
+
+        fields = params["fields"]
+        title = mass_update_title(self, queryset.order_by().count(), values, fields)
+        opts = self.model._meta
+        changelist = reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist"
+        )
+        query = changelist_params(request).urlencode()
+        job = start_job(
+            MassUpdateHandler,
+            user=request.user,
+            model=self.model,
+            target=selection.to_dict(),
+            params=params,
+            description=title,
+            origin=f"{changelist}?{query}" if query else changelist,
+        )
+        self.message_user(
+            request,
+            _("The work runs in the background; this page shows its progress."),
+            messages.INFO,
+        )
+        return HttpResponseRedirect(job.get_absolute_url())

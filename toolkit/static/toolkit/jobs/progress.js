@@ -6,8 +6,10 @@
 {
     const panel = document.getElementById("toolkit-job-progress");
 
+    // The whole page, not only the panel: the Status field and the job's line in "Your
+    // recent jobs" carry data-job-field="status_display" too, and must say the same.
     const setText = (name, value) => {
-        for (const element of panel.querySelectorAll(`[data-job-field="${name}"]`)) {
+        for (const element of document.querySelectorAll(`[data-job-field="${name}"]`)) {
             element.textContent = value;
         }
     };
