@@ -291,13 +291,16 @@ def test_toggle_across_many_rows_is_a_job(catalog, superuser, run_on_commit):
     client = client_for(superuser)
     with run_on_commit():
         response = client.post(
-            URL, {"action": "toggle_is_active_off", "select_across": "1", "_selected_action": ["1"]}
+            URL + "?q=a",
+            {"action": "toggle_is_active_off", "select_across": "1", "_selected_action": ["1"]},
         )
     job = Job.objects.get()
     assert response.url == job.get_absolute_url()
+    # Every changelist job leads back to the list it came from, filters included.
+    assert job.origin == URL + "?q=a"
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.error
-    assert not Product.objects.filter(is_active=True).exists()
+    assert not Product.objects.filter(is_active=True, name__icontains="a").exists()
 
 
 # -- duplicate ---------------------------------------------------------------------------

@@ -90,6 +90,18 @@ def changelist_params(request: HttpRequest) -> QueryDict:
     return params
 
 
+def changelist_origin(modeladmin: admin.ModelAdmin[Any], request: HttpRequest) -> str:
+    """The changelist URL an action was run from, with its search and filters: where
+    the job it starts links back to ("Back to the products list")."""
+    opts = modeladmin.model._meta
+    try:
+        url = reverse(f"{modeladmin.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist")
+    except NoReverseMatch:  # an admin whose URLs are not routed
+        return ""
+    query = changelist_params(request).urlencode()
+    return f"{url}?{query}" if query else url
+
+
 class _CollectingStorage(BaseStorage):
     """Message storage for the rebuilt request: the changelist's warnings (a bad query
     string) are kept, for :class:`SelectionError`, instead of failing for lack of a
@@ -372,4 +384,5 @@ def start_changelist_job(
         target=selection.to_dict(),
         params=params or {},
         description=description,
+        origin=changelist_origin(modeladmin, request),
     )

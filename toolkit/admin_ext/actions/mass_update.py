@@ -22,7 +22,6 @@ from django.db import router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from toolkit.admin_ext.actions.apply import (
@@ -36,7 +35,12 @@ from toolkit.admin_ext.actions.decorators import bulk_action
 from toolkit.admin_ext.actions.jobs import MassUpdateHandler
 from toolkit.admin_ext.actions.log import log_mass_update, user_pk
 from toolkit.admin_ext.actions.preview import MassUpdatePreview, build_preview, mass_update_title
-from toolkit.admin_ext.selection import Selection, SelectionError, changelist_params, count_upto
+from toolkit.admin_ext.selection import (
+    Selection,
+    SelectionError,
+    changelist_origin,
+    count_upto,
+)
 
 __all__ = ["MassUpdateMixin"]
 
@@ -284,11 +288,6 @@ class MassUpdateMixin(ConfirmationMixin):
 
         fields = params["fields"]
         title = mass_update_title(self, queryset.order_by().count(), values, fields)
-        opts = self.model._meta
-        changelist = reverse(
-            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist"
-        )
-        query = changelist_params(request).urlencode()
         job = start_job(
             MassUpdateHandler,
             user=request.user,
@@ -296,7 +295,7 @@ class MassUpdateMixin(ConfirmationMixin):
             target=selection.to_dict(),
             params=params,
             description=title,
-            origin=f"{changelist}?{query}" if query else changelist,
+            origin=changelist_origin(self, request),
         )
         self.message_user(
             request,
