@@ -56,9 +56,9 @@ def test_the_result_is_a_page_of_its_own_that_a_refresh_only_shows_again(client,
     assert done.status_code == 302 and done["Location"].endswith("/result/")
     page = client.get(done["Location"])
     assert page.status_code == 200
-    assert "1 new and 0 updated rows imported." in page.content.decode()
+    assert "1 row imported: 1 new, 0 updated." in page.content.decode()
     again = client.get(done["Location"])
-    assert "1 new and 0 updated rows imported." in again.content.decode()
+    assert "1 row imported: 1 new, 0 updated." in again.content.decode()
     assert list(Product.objects.values_list("sku", flat=True)) == ["K-1"]
     assert LogEntry.objects.count() == 1
 
@@ -69,13 +69,13 @@ def test_replaying_the_confirmation_imports_nothing_more_and_says_so(client, sup
     preview_url = response["Location"]
     token = confirmation(client, preview_url)
     first = press_import(client, preview_url, token)
-    assert "Rejected 1 rows: 3." in " ".join(messages_of(first))
+    assert "Rejected 1 row: 3." in " ".join(messages_of(first))
     # The browser re-posts the same form (refresh, back button): once, twice.
     for _attempt in range(2):
         replay = press_import(client, preview_url, token)
         assert replay.status_code == 200
         assert messages_of(replay) == ["This file was already imported: see the result below."]
-        assert "1 new and 0 updated rows imported." in replay.content.decode()
+        assert "1 row imported: 1 new, 0 updated." in replay.content.decode()
     assert list(Product.objects.values_list("sku", flat=True)) == ["K-1"]
     assert LogEntry.objects.count() == 1
     # The rejected rows are still there to download, never imported by the replays.
@@ -193,5 +193,5 @@ def test_an_import_that_fails_unexpectedly_can_be_confirmed_again(client, superu
         press_import(client, response["Location"], token)
     monkeypatch.setattr(BulkImporter, "write", write)
     retried = press_import(client, response["Location"], token)
-    assert "Imported 1 rows" in " ".join(messages_of(retried))
+    assert "Imported 1 row (1 new, 0 updated)." in " ".join(messages_of(retried))
     assert Product.objects.filter(sku="A-1").exists()

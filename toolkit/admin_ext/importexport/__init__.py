@@ -21,15 +21,23 @@ that writes the file with the same :class:`Format`. The options are checked by
 ``ModelResource`` (``import_resource_class``; none by default): upload, checked within
 limits (:mod:`.uploads`, :mod:`.xlsx`) and kept for the person (:mod:`.import_session`),
 a paginated preview of every row's errors, then a single-use confirmation
-(:mod:`.confirmations`); rows are written a batch at a time (:mod:`.importer`), large
-files by a background job (:mod:`.import_job`).
+(:mod:`.confirmations`) or a Cancel; rows are written a batch at a time
+(:mod:`.importer`), large files by a background job (:mod:`.import_job`).
+
+A file exported from the changelist imports back as it is: its headers are the list's
+labels (:mod:`.import_columns`), its related objects their ``str()`` and its choices
+their labels (:mod:`.display_values`), its neutralised cells read back
+(:func:`unneutralise`); rows it would not change are skipped, and computed columns are
+ignored with a note. The import page offers a template to fill in
+(:mod:`.import_template`).
 """
 
 from __future__ import annotations
 
-from .cells import FORMULA_PREFIXES, neutralise
+from .cells import FORMULA_PREFIXES, neutralise, unneutralise
 from .checks import ExportChecks, ImportChecks
 from .columns import ListDisplayResource, iter_queryset_rows, iter_rows
+from .display_values import RelatedValues
 from .export_admin import ExportMixin
 from .export_job import ExportJobHandler
 from .formats import (
@@ -42,6 +50,7 @@ from .formats import (
     XLSXFormat,
 )
 from .import_admin import ImportExportMixin, ImportMixin
+from .import_columns import ImportColumns, ListColumns
 from .import_job import ImportJobHandler, read_batches, read_csv_batch, upload_storage
 from .import_session import SESSION_KEY
 from .importer import BulkImporter, RowResult
@@ -61,14 +70,17 @@ __all__ = [
     "ExportMixin",
     "Format",
     "ImportChecks",
+    "ImportColumns",
     "ImportExportMixin",
     "ImportFileError",
     "ImportJobHandler",
     "ImportLimits",
     "ImportMixin",
     "JSONFormat",
+    "ListColumns",
     "ListDisplayResource",
     "ParsedFile",
+    "RelatedValues",
     "RowResult",
     "WholeFileFormat",
     "XLSXFormat",
@@ -78,5 +90,6 @@ __all__ = [
     "neutralise",
     "read_batches",
     "read_csv_batch",
+    "unneutralise",
     "upload_storage",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "json_cell",
     "neutralise",
     "text_cell",
+    "unneutralise",
     "xlsx_cell",
 ]
 
@@ -81,6 +82,18 @@ def neutralise(value: Any) -> Any:
     for char in value:
         if not _skipped(char):
             return "'" + value if char in FORMULA_SIGNS else value
+    return value
+
+
+def unneutralise(value: Any) -> Any:
+    """What :func:`neutralise` was given, for a cell it wrote: a leading ``'`` is
+    dropped exactly when :func:`neutralise` would have added it, so an exported file
+    imports back as it was exported and an apostrophe a person typed (``'quoted``)
+    stays."""
+    if isinstance(value, str) and value.startswith("'") and len(value) > 1:
+        original = value[1:]
+        if neutralise(original) == value:
+            return original
     return value
 
 

@@ -7,16 +7,16 @@ click, shows that result instead of importing a second time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from toolkit.admin_ext.changelist.template import use_toolkit_change_list
 from toolkit.admin_ext.links import job_url, reverse_if_routed
@@ -32,20 +32,18 @@ from .confirmations import (
     release,
 )
 from .export_admin import ExportMixin
-from .formats import attach
+from .import_downloads import ImportDownloadsMixin
 from .import_job import (
     delete_upload,
     import_batches,
     read_batches,
-    rejected_file,
-    rejected_format,
     start_import,
     store_rejected,
-    upload_batches,
     upload_storage,
 )
-from .import_session import SESSION_KEY, ImportUploadsMixin
-from .importer import BulkImporter, RowResult
+from .import_session import SESSION_KEY
+from .import_template import key_notes
+from .importer import BulkImporter
 from .limits import ImportFileError
 from .logs import log_import
 from .uploads import IMPORT_FORMATS
@@ -68,7 +66,7 @@ class ImportLink(ChangeListPart):
             use_toolkit_change_list(response)
 
 
-class ImportMixin(ImportUploadsMixin):
+class ImportMixin(ImportDownloadsMixin):
     """ModelAdmin mixin: import a CSV, JSON or XLSX file through a django-import-export
     ``ModelResource``, with a preview of every row's errors before anything changes.
 
@@ -97,9 +95,19 @@ class ImportMixin(ImportUploadsMixin):
         return [
             path("import/", wrap(self.import_view), name=f"{info}_import"),
             path(
+                "import/template/",
+                wrap(self.import_template_view),
+                name=f"{info}_import_template",
+            ),
+            path(
                 "import/<uuid:token>/",
                 wrap(self.import_preview_view),
                 name=f"{info}_import_preview",
+            ),
+            path(
+                "import/<uuid:token>/cancel/",
+                wrap(self.import_cancel_view),
+                name=f"{info}_import_cancel",
             ),
             path(
                 "import/<uuid:token>/result/",
@@ -113,13 +121,6 @@ class ImportMixin(ImportUploadsMixin):
             ),
             *super().get_urls(),
         ]
-
-    def url_name(self, view: str) -> str:
-        opts = self.model._meta
-        return f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_{view}"
-
-    def import_url(self, view: str, token: Any) -> str:
-        return reverse(self.url_name(view), args=[str(token)])
 
     # -- views --------------------------------------------------------------------
 
@@ -138,12 +139,14 @@ class ImportMixin(ImportUploadsMixin):
         """GET: the upload form. POST: check the file, store it, show its preview."""
         if not self.has_import_permission(request):
             raise PermissionDenied
-        resource = self.get_import_resource(request)
-        importer = BulkImporter(resource)
+        importer = self.get_importer(request)
         context = self.import_context(
             request,
             required_columns=importer.required_columns(),
+            id_columns=importer.id_columns,
             columns=[f.column_name for f in importer.fields],
+            key_notes=key_notes(importer),
+            template_url=reverse(self.url_name("import_template")),
             max_size=self.get_import_max_upload_size(request),
             formats=[f for f in IMPORT_FORMATS if f != "xlsx" or formats.HAS_OPENPYXL],
         )
@@ -177,7 +180,7 @@ class ImportMixin(ImportUploadsMixin):
             if request.method == "POST":
                 self.message_user(request, already_imported(), messages.WARNING)
             return redirect(self.import_url("import_result", token))
-        importer = BulkImporter(self.get_import_resource(request))
+        importer = self.get_importer(request)
         if request.method == "POST" and "confirm" in request.POST:
             return self.import_confirm(request, token, upload, importer)
         per_page = self.get_import_preview_per_page(request)
@@ -200,6 +203,15 @@ class ImportMixin(ImportUploadsMixin):
         context = self.import_context(
             request,
             upload=upload,
+            rows_text=ngettext(
+                "%(name)s: %(count)d row. Nothing has changed yet.",
+                "%(name)s: %(count)d rows. Nothing has changed yet.",
+                upload["rows"],
+            )
+            % {"name": upload["filename"], "count": upload["rows"]},
+            summary_text=summary_sentence(summary) if summary else "",
+            notes=importer.columns.match(headers).notes(),
+            cancel_url=self.import_url("import_cancel", token),
             headers=headers,
             results=[(r, [r.values.get(h, "") for h in headers]) for r in results],
             page=page,
@@ -213,18 +225,10 @@ class ImportMixin(ImportUploadsMixin):
         )
         return TemplateResponse(request, "toolkit/admin_ext/importexport/preview.html", context)
 
-    def iter_results(
-        self, request: HttpRequest, upload: dict[str, Any], importer: BulkImporter
-    ) -> Iterator[list[RowResult]]:
-        """Every row of the upload, validated, a batch of ``get_import_batch_size()``
-        rows at a time."""
-        for rows in upload_batches(upload, self.get_import_batch_size(request)):
-            yield importer.validate(rows)
-
     def dry_run_summary(
         self, request: HttpRequest, upload: dict[str, Any], importer: BulkImporter
     ) -> dict[str, int]:
-        summary = {"new": 0, "update": 0, "rejected": 0}
+        summary = {"new": 0, "update": 0, "unchanged": 0, "rejected": 0}
         for batch in self.iter_results(request, upload, importer):
             for result in batch:
                 summary["rejected" if result.errors else result.action] += 1
@@ -281,7 +285,11 @@ class ImportMixin(ImportUploadsMixin):
         self.save_upload(request, token, {**upload, "done": True, "job": job.pk, "job_url": page})
         self.message_user(
             request,
-            _("The import of %(rows)d rows runs in the background as job #%(job)s.")
+            ngettext(
+                "The import of %(rows)d row runs in the background as job #%(job)s.",
+                "The import of %(rows)d rows runs in the background as job #%(job)s.",
+                upload["rows"],
+            )
             % {"rows": upload["rows"], "job": job.pk},
             messages.INFO,
         )
@@ -302,6 +310,7 @@ class ImportMixin(ImportUploadsMixin):
         return {
             "created": outcome.created,
             "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
             "rejected_count": len(rejected),
             "rejected": [
                 {"number": r.number, "error_text": r.error_text}
@@ -326,6 +335,8 @@ class ImportMixin(ImportUploadsMixin):
             job=upload.get("job"),
             created=upload.get("created", 0),
             updated=upload.get("updated", 0),
+            unchanged=upload.get("unchanged", 0),
+            imported=upload.get("created", 0) + upload.get("updated", 0),
             rejected=upload.get("rejected", []),
             rejected_count=upload.get("rejected_count", 0),
             rejected_url=self.import_url("import_rejected", token)
@@ -334,31 +345,25 @@ class ImportMixin(ImportUploadsMixin):
         )
         return TemplateResponse(request, "toolkit/admin_ext/importexport/result.html", context)
 
-    def import_rejected_view(self, request: HttpRequest, token: Any) -> HttpResponse:
-        """The rows that cannot be imported, in the upload's format (CSV for XLSX),
-        with an ``error`` column: fix them and upload the file again."""
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        upload = self.get_upload(request, token)
-        stem = upload["filename"].rsplit(".", 1)[0]
-        fmt = rejected_format(upload["format"])
-        if upload.get("done"):
-            if not upload.get("rejected_file"):
-                raise Http404("No row of this import was rejected.")
-            with upload_storage().open(upload["rejected_file"], "rb") as stored:
-                data: bytes | str = stored.read()
-        else:
-            importer = BulkImporter(self.get_import_resource(request))
-            rejected = [
-                r
-                for batch in self.iter_results(request, upload, importer)
-                for r in batch
-                if not r.is_valid
-            ]
-            data = rejected_file(upload["headers"], rejected, upload["format"])
-        response = HttpResponse(data, content_type=fmt.content_type)
-        attach(response, f"{stem}-rejected.{fmt.extension}")
-        return response
+
+def summary_sentence(summary: dict[str, int]) -> str:
+    """What the dry run found, in words: "0 changes: 3 rows unchanged." """
+    changes = summary["new"] + summary["update"]
+    text = ngettext(
+        "%(count)d change: %(new)d new, %(update)d to update.",
+        "%(count)d changes: %(new)d new, %(update)d to update.",
+        changes,
+    ) % {"count": changes, "new": summary["new"], "update": summary["update"]}
+    if summary["unchanged"]:
+        text += " " + ngettext(
+            "%(count)d row is unchanged and will be skipped.",
+            "%(count)d rows are unchanged and will be skipped.",
+            summary["unchanged"],
+        ) % {"count": summary["unchanged"]}
+    text += " " + ngettext(
+        "%(count)d row rejected.", "%(count)d rows rejected.", summary["rejected"]
+    ) % {"count": summary["rejected"]}
+    return text
 
 
 def already_imported() -> str:

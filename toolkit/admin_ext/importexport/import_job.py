@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
+from django.utils.translation import ngettext
 
 from toolkit.jobs import ChunkResult, JobHandler, register
 
 from .formats import CSVFormat, Format, JSONFormat
+from .import_columns import ListColumns
 from .importer import BulkImporter, RowResult
 from .logs import log_import
 from .uploads import open_rows
@@ -148,7 +150,7 @@ class ImportJobHandler(JobHandler):
         get_resource = getattr(model_admin, "get_import_resource", None)
         if get_resource is None:
             raise PermissionDenied("This admin no longer imports records.")
-        return BulkImporter(get_resource(request))
+        return BulkImporter(get_resource(request), list_columns(model_admin, request))
 
     def get_total(self, job: Job) -> int | None:
         total: int = job.params["rows"]
@@ -189,11 +191,13 @@ class ImportJobHandler(JobHandler):
         results = importer.validate(objects)
         created, updated = importer.write(results)
         rejected = [r for r in results if not r.is_valid]
+        # Unchanged rows are done too: they were read, checked and need no write.
+        unchanged = sum(1 for r in results if r.is_valid and r.action == "unchanged")
         # "first": no rejected row was written before these (JSON separates them).
         output = self.rejected_writer(job).write_part(
             rejected_rows(job.params["headers"], rejected), first=not job.failed
         )
-        return ChunkResult(done=created + updated, failed=len(rejected), output=output)
+        return ChunkResult(done=created + updated + unchanged, failed=len(rejected), output=output)
 
     def rejected_writer(self, job: Job) -> Format:
         """The writer of the job's file of rejected rows."""
@@ -214,12 +218,26 @@ class ImportJobHandler(JobHandler):
         transaction_on_commit(lambda: delete_upload(name))
 
     def get_result_message(self, job: Job) -> str:
-        message = f"{job.done} rows imported."
+        message = ngettext(
+            "%(count)d row imported or found unchanged.",
+            "%(count)d rows imported or found unchanged.",
+            job.done,
+        ) % {"count": job.done}
         if job.failed:
-            message += (
-                f" {job.failed} rows were rejected: download them, fix them and import them again."
-            )
+            message += " " + ngettext(
+                "%(count)d row was rejected: download it, fix it and import it again.",
+                "%(count)d rows were rejected: download them, fix them and import them again.",
+                job.failed,
+            ) % {"count": job.failed}
         return message
+
+
+def list_columns(model_admin: Any, request: Any) -> ListColumns | None:
+    """The changelist's columns of ``model_admin`` (what its exports are headed by),
+    or ``None`` for an admin without a changelist of its own."""
+    if not hasattr(model_admin, "get_list_display"):
+        return None
+    return ListColumns.for_admin(model_admin, request)
 
 
 def transaction_on_commit(func: Any) -> None:
@@ -277,6 +295,7 @@ class ImportOutcome:
 
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     rejected: list[RowResult] = field(default_factory=list)
 
     @property
@@ -285,11 +304,20 @@ class ImportOutcome:
 
     def message(self) -> str:
         """The sentence the person reads after the import."""
-        text = f"Imported {self.imported} rows ({self.created} new, {self.updated} updated)."
+        text = ngettext(
+            "Imported %(count)d row (%(new)d new, %(updated)d updated).",
+            "Imported %(count)d rows (%(new)d new, %(updated)d updated).",
+            self.imported,
+        ) % {"count": self.imported, "new": self.created, "updated": self.updated}
+        if self.unchanged:
+            text += " " + ngettext(
+                "%(count)d row was unchanged.", "%(count)d rows were unchanged.", self.unchanged
+            ) % {"count": self.unchanged}
         if self.rejected:
-            text += f" Rejected {len(self.rejected)} rows: " + ", ".join(
-                str(r.number) for r in self.rejected[:20]
-            )
+            text += " " + ngettext(
+                "Rejected %(count)d row: ", "Rejected %(count)d rows: ", len(self.rejected)
+            ) % {"count": len(self.rejected)}
+            text += ", ".join(str(r.number) for r in self.rejected[:20])
             text += "…" if len(self.rejected) > 20 else "."
         return text
 
@@ -310,6 +338,7 @@ def import_batches(importer: BulkImporter, batches: Iterable[list[RowResult]]) -
             continue
         outcome.created += created
         outcome.updated += updated
+        outcome.unchanged += sum(1 for r in batch if r.is_valid and r.action == "unchanged")
         outcome.rejected.extend(r for r in batch if not r.is_valid)
     return outcome
 

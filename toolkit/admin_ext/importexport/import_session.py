@@ -1,7 +1,7 @@
 """The person's uploads between preview and confirmation: each file is checked within
 the request's limits, stored where no URL reaches it, and remembered in the person's
 session (the most recent :data:`SESSION_UPLOADS`), so that a token in a URL leads only
-to an upload of that person and that model."""
+to an upload of that person and that model. "Cancel" on the preview discards one."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ import hashlib
 import uuid
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from .confirmations import is_claimed
-from .import_job import upload_storage
+from .confirmations import claim, is_claimed
+from .import_job import delete_upload, upload_storage
 from .import_options import ImportOptionsMixin
 from .importer import BulkImporter
 from .limits import ImportFileError
@@ -28,6 +34,15 @@ SESSION_UPLOADS = 20
 
 class ImportUploadsMixin(ImportOptionsMixin):
     """Stores, finds and forgets the uploads of :class:`~.import_admin.ImportMixin`."""
+
+    def url_name(self, view: str) -> str:
+        """The admin URL name of one of this model's views ("import", "changelist")."""
+        opts = self.model._meta
+        return f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_{view}"
+
+    def import_url(self, view: str, token: Any) -> str:
+        """The URL of an import page of upload ``token``."""
+        return reverse(self.url_name(view), args=[str(token)])
 
     def store_upload(self, request: HttpRequest, upload: Any, importer: BulkImporter) -> str:
         """Check the uploaded file within this request's limits, store it and remember
@@ -90,3 +105,31 @@ class ImportUploadsMixin(ImportOptionsMixin):
         uploads = request.session.get(SESSION_KEY, {})
         uploads.pop(str(token), None)
         request.session[SESSION_KEY] = uploads
+
+    def import_cancel_view(self, request: HttpRequest, token: Any) -> HttpResponse:
+        """POST (CSRF-checked by the admin): discard an upload that was previewed and
+        not imported, and go back to the changelist. It spends the upload's
+        confirmation, so a confirmation racing it imports nothing; a cancel posted
+        again finds no upload (404)."""
+        return require_POST(self._cancel_upload)(request, token)
+
+    def _cancel_upload(self, request: HttpRequest, token: Any) -> HttpResponse:
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        upload = self.get_upload(request, token)
+        if upload.get("done") or not claim(str(token)):
+            self.message_user(
+                request,
+                _("This file was already imported; it cannot be cancelled."),
+                messages.WARNING,
+            )
+            return redirect(self.import_url("import_result", token))
+        delete_upload(upload["file"])
+        self.forget_upload(request, token)
+        self.message_user(
+            request,
+            _("The import of %(name)s was cancelled; nothing was imported.")
+            % {"name": upload["filename"]},
+            messages.INFO,
+        )
+        return redirect(reverse(self.url_name("changelist")))
