@@ -17,8 +17,12 @@ The file (``var/local-llm.status``, or ``$LLM_STATUS_FILE``) holds::
 starting, ready) whose ``pid`` is gone reads as what it became: an install killed
 half-way is a failed install, a server that is gone is not running.
 
-Only the standard library is used: the script imports this module before Django, or
-without it.
+The AI actions ask :func:`unavailable_reason` before sending anything (the demo's
+``TOOLKIT_AI`` names it as the endpoint's ``UNAVAILABLE_REASON``): while the model is
+being installed, starting, failed or not running, an action says so and sends nothing.
+
+Only the standard library is used at import: the script imports this module before
+Django, or without it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = [
     "read_status",
     "server_log",
     "status_file",
+    "unavailable_reason",
     "write_status",
 ]
 
@@ -192,6 +197,24 @@ def read_status(path: Path | None = None) -> ModelStatus | None:
         return ModelStatus(**{key: value for key, value in data.items() if key in known})
     except TypeError:
         return None
+
+
+def unavailable_reason(request: object = None) -> str | None:
+    """Why the AI actions cannot use the local model now, in one sentence (it is being
+    installed, starting, failed or not running), or ``None`` once it answers.
+
+    The demo's ``TOOLKIT_AI["default"]["UNAVAILABLE_REASON"]``: an AI action run
+    meanwhile shows the sentence and queues nothing, instead of a job that fails with
+    "cannot be reached". ``None`` too outside ``make demo``
+    (``DEMO_LOCAL_MODEL_STATUS_FILE`` unset) and while no status was written: the
+    action then runs and its records say what the endpoint answered."""
+    from django.conf import settings  # here: the module is imported without Django too
+
+    path = getattr(settings, "DEMO_LOCAL_MODEL_STATUS_FILE", None)
+    status = read_status(Path(path)) if path else None
+    if status is None or status.current_state == "ready":
+        return None
+    return status.short()
 
 
 def write_status(path: Path | None = None, **values: object) -> ModelStatus:

@@ -160,6 +160,9 @@ else:
             "MAX_TOKENS": 256,
             "MERGE_SYSTEM_PROMPT": True,
             "OPTIONS": {"temperature": 0},
+            # While the model is being installed (or starting, or failed), an AI action
+            # says so and queues nothing: the status file below says where it stands.
+            "UNAVAILABLE_REASON": "demo.local_model.unavailable_reason",
         }
     }
 # What the local model is doing (being installed, failed), shown atop the admin's pages

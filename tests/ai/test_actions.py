@@ -92,11 +92,13 @@ def test_batch_schema_is_a_list_keyed_by_record_id():
 def test_model_flags_are_capped_and_rule_facts_kept():
     fact = {"field": "stock", "severity": "critical", "reason": "neg", "source": "rule"}
     insight = Insight()
+    reason = 'name is "Tent tent", which repeats a word' + "." * 900
     answer = {
         "summary": "s",
-        "flags": [{"field": "name", "severity": "critical", "reason": "r" * 900}],
+        "flags": [{"field": "name", "severity": "critical", "reason": reason}],
     }
-    FlagAnomaliesAction().handle_answer(insight, answer, RecordPayload("1", {"name": "x"}, [fact]))
+    payload = RecordPayload("1", {"name": "Tent tent"}, [fact])
+    FlagAnomaliesAction().handle_answer(insight, answer, payload)
     assert insight.flags[0] == fact
     model_flag = insight.flags[1]
     assert model_flag["source"] == "model" and model_flag["severity"] == "warning"
@@ -132,19 +134,24 @@ def test_an_action_without_a_schema_says_so():
         Empty().get_schema()
 
 
-def test_model_flags_on_fields_it_was_not_shown_are_dropped():
+def test_model_flags_on_fields_it_was_not_shown_are_set_aside_with_the_reason():
     insight = Insight()
     answer = {
         "summary": "s",
         "flags": [
             {"field": "severity", "severity": "info", "reason": "invented"},
-            {"field": "reviews", "severity": "info", "reason": "a bad review"},
-            {"field": "supplier.name", "severity": "info", "reason": "odd supplier"},
+            {"field": "reviews", "severity": "info", "reason": "A review says “broke on day one”."},
+            {"field": "supplier.name", "severity": "info", "reason": "Odd supplier “ACME”."},
         ],
     }
-    payload = RecordPayload("1", {"reviews": [], "supplier.name": "ACME"})
+    payload = RecordPayload(
+        "1", {"reviews": [{"text": "Broke on day one."}], "supplier.name": "ACME"}
+    )
     FlagAnomaliesAction().handle_answer(insight, answer, payload)
     assert [f["field"] for f in insight.flags] == ["reviews", "supplier.name"]
+    (invented,) = insight.data["discarded_flags"]
+    assert invented["field"] == "severity"
+    assert invented["discarded"] == "names “severity”, which is not a field of the record sent"
 
 
 def test_answer_sizes_are_bounded_within_what_llama_cpp_grammars_take():

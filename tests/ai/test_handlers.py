@@ -185,10 +185,12 @@ def sent_ids(llm):
 
 @pytest.mark.parametrize("force", [False, True])
 def test_a_worker_killed_before_the_chunk_commits_resumes_without_sending_twice(
-    catalog, superuser, llm, kill_before_commit, force
+    catalog, superuser, llm, kill_before_commit, force, monkeypatch
 ):
     """The answers a dead worker stored count for the resumed job as they ended (done,
-    failed, their tokens), not as "unchanged since the last run", and are not sent again."""
+    failed, their tokens), not as "unchanged since the last run", and are not sent again.
+    Those it counted as it stored them (the progress moves per record) count once."""
+    monkeypatch.setattr(AIJobHandler, "progress_interval", 0.0)  # each answer counted
     llm.script("ok", "ok", "ok", "server_error")  # the second chunk's first request fails
     job = start(superuser, force=force)
     kill_before_commit(job, 1)
@@ -196,7 +198,8 @@ def test_a_worker_killed_before_the_chunk_commits_resumes_without_sending_twice(
         run_job(job.pk)
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING  # as a killed worker leaves it
-    assert (job.done, job.failed, job.chunks) == (3, 0, 1)
+    # The first chunk committed; the second's three answers were counted as stored.
+    assert (job.done, job.failed, job.chunks) == (5, 1, 1)
     assert Insight.objects.filter(job_id=job.pk).count() == 6  # the second chunk's too
 
     resume_dead(job)

@@ -10,6 +10,7 @@ toolkit.W050-W054          an endpoint that works but is likely wrong (unset key
                            unknown key, ``/chat/completions`` in the URL, a key over http,
                            no "default" endpoint)
 toolkit.E090-E096          a ``TOOLKIT_AI_*`` limit or switch of the AI actions
+toolkit.E097               an endpoint's ``UNAVAILABLE_REASON`` that names no callable
 toolkit.W090               values cut no shorter than a whole prompt may be
 =========================  ================================================================
 
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.module_loading import import_string
 
 from toolkit.ai.conf import AI_ENDPOINT_DEFAULTS, AI_REQUIRED_KEYS, conf
 from toolkit.conf import PREFIX
@@ -260,6 +262,8 @@ def _check_ai_endpoint(name: Any, endpoint: Any) -> list[CheckMessage]:
             )
         )
 
+    messages += _check_unavailable_reason(where, settings["UNAVAILABLE_REASON"])
+
     known = set(AI_REQUIRED_KEYS) | set(AI_ENDPOINT_DEFAULTS)
     for key in endpoint:
         if key in known:
@@ -275,6 +279,34 @@ def _check_ai_endpoint(name: Any, endpoint: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+def _check_unavailable_reason(where: str, path: Any) -> list[CheckMessage]:
+    """``UNAVAILABLE_REASON``: None, or the dotted path of a callable."""
+    if path is None:
+        return []
+    problem = ""
+    if not isinstance(path, str) or "." not in path:
+        problem = f"must be the dotted path of a callable or None, not {path!r}"
+    else:
+        try:
+            target = import_string(path)
+        except ImportError as exc:
+            problem = f"names {path!r}, which cannot be imported ({exc})"
+        else:
+            if not callable(target):
+                problem = f"names {path!r}, which is not callable"
+    if not problem:
+        return []
+    return [
+        Error(
+            f"{where}['UNAVAILABLE_REASON'] {problem}.",
+            hint="Name a function that takes the request and returns a sentence saying why "
+            "the endpoint cannot answer now, or None when it can, e.g. "
+            "'myproject.llm.unavailable_reason'; or remove the key.",
+            id="toolkit.E097",
+        )
+    ]
 
 
 #: ``TOOLKIT_AI_*`` integer settings of the AI actions: name -> (smallest value, id, hint).

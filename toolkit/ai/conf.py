@@ -2,7 +2,7 @@
 
 Like the core's :mod:`toolkit.conf`, every value is read on attribute access, so
 ``override_settings`` works; the system checks in :mod:`toolkit.ai.checks` validate them
-(``toolkit.E050``-``E059``, ``E090``-``E096``) while ``"toolkit.ai"`` is installed.
+(``toolkit.E050``-``E059``, ``E090``-``E097``) while ``"toolkit.ai"`` is installed.
 
 Usage::
 
@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "AI_DAILY_RECORD_LIMIT": None,
     # Keep the text of each prompt on its insight (for debugging); by default only its hash.
     "AI_STORE_PROMPTS": False,
-    # Records per chunk of an AI background job: one cancel check and progress update.
+    # Records per chunk of an AI background job: one cancel check and one commit (the
+    # job's counts move record by record meanwhile).
     "AI_JOB_CHUNK_SIZE": 5,
 }
 
@@ -65,6 +66,11 @@ AI_ENDPOINT_DEFAULTS: dict[str, Any] = {
     # Fold system messages into the first user message, for chat templates that have no
     # system role and drop it (llama-cpp-python's "gemma" format does).
     "MERGE_SYSTEM_PROMPT": False,
+    # Dotted path of a callable ``(request) -> str | None``: a sentence saying why the
+    # endpoint cannot answer now ("The local model is still being installed."), or None
+    # when it can. While it gives a sentence, the admin's AI actions say it and send
+    # nothing (``AIActionsMixin.get_ai_unavailable_reason``). None: never asked.
+    "UNAVAILABLE_REASON": None,
 }
 
 

@@ -1,12 +1,14 @@
 """AI actions as background jobs on the toolkit's job layer.
 
 :class:`AIJobHandler` (kind ``"toolkit.ai.run"``) runs a per-record action a few records
-per chunk (``TOOLKIT_AI_JOB_CHUNK_SIZE``, 5 by default), so the progress page moves and
-a cancel takes effect between chunks, and the selection digest in one piece. The job's
-counts: ``done`` records answered, ``skipped`` records whose insight was still valid,
-``failed`` records that ended failed (each with its error on its insight); ``stats``
-adds up the tokens. A failed record does not fail the job: run it again and only the
-failed ones are sent.
+per chunk (``TOOLKIT_AI_JOB_CHUNK_SIZE``, 5 by default), so a cancel takes effect
+between chunks, and the selection digest in one piece. The job's counts: ``done``
+records answered, ``skipped`` records whose insight was still valid, ``failed`` records
+that ended failed (each with its error on its insight); ``stats`` adds up the tokens.
+They move record by record, as each answer is stored, not chunk by chunk
+(:mod:`toolkit.ai.job_progress`: at most one UPDATE per
+:attr:`AIJobHandler.progress_interval`). A failed record does not fail the job: run it
+again and only the failed ones are sent.
 
 The model is asked before a chunk's transaction opens, and each answer commits on its
 own. A worker killed after that and before the chunk commits leaves answers the job has
@@ -39,6 +41,7 @@ from django.urls import NoReverseMatch, reverse
 
 from toolkit.admin_ext.selection import ChangelistJobHandler, Selection, SelectionError
 from toolkit.ai.actions import AIAction, resolve_action
+from toolkit.ai.job_progress import ChunkProgress, unreported
 from toolkit.ai.limits import cover, release_job, reserve, settle_job
 from toolkit.ai.models import AIReservation, Insight
 from toolkit.ai.runs import RunOptions
@@ -73,6 +76,12 @@ class AIJobHandler(ChangelistJobHandler):
     #: The run's heartbeat keeps the lease while a chunk (or a whole digest) waits on
     #: the model for minutes; a dead worker's job can be resumed two minutes after.
     stale_after = timedelta(minutes=2)
+    #: Seconds between two updates of the job's counts while a chunk's records are
+    #: answered (each record's answer is counted as it is stored, at most this often),
+    #: so a fast endpoint does not turn every answer into an UPDATE of the job.
+    progress_interval: float = 0.5
+    #: When this run last updated the job's counts (``time.monotonic()``).
+    progress_at: float = float("-inf")
     _prepared: tuple[frozenset[str], ChunkResult] | None = None
     _context: tuple[int, JobContext] | None = None
 
@@ -149,7 +158,9 @@ class AIJobHandler(ChangelistJobHandler):
             answered=result.done,
             ended=result.done + result.failed + result.skipped,
         )
-        return result
+        # The job's counts hold the records reported as they were answered: the runner
+        # adds the rest.
+        return unreported(job, result)
 
     def on_end(self, job: Job) -> None:
         """Give back the records the job still holds against the daily limit."""
@@ -182,6 +193,8 @@ class AIJobHandler(ChangelistJobHandler):
         past the person's daily limit, this raises ``AILimitExceeded`` and the job
         fails with its message, nothing sent. With ``stoppable``, it stops sending once
         the run lost its lease and returns ``None``: the chunk is not counted here.
+        Then (before the chunk's transaction) the job's counts move as each answer is
+        stored (:class:`~toolkit.ai.job_progress.ChunkProgress`).
         """
         context = self.get_context(job)
         action = context.action
@@ -202,6 +215,8 @@ class AIJobHandler(ChangelistJobHandler):
             records_per_prompt=int(job.params.get("records_per_prompt") or 1),
             keep_insights=False,
             should_stop=(lambda: self.should_stop(job)) if stoppable else None,
+            # Inside the chunk's transaction nobody would see the counts move.
+            on_progress=ChunkProgress(self, job) if stoppable and action.per_record else None,
             scope=job.params.get("scope") or {},
         )
         report = action.new_run(context.source, objects, options).execute()

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
@@ -17,9 +18,11 @@ from toolkit.ai.actions.base import (
     AIAction,
 )
 from toolkit.ai.detectors import DEFAULT_TEXT_CHECKS, SuspiciousText, TextCheck
+from toolkit.ai.grounding import MODEL_SOURCE, ground_flags
 from toolkit.ai.models import SEVERITY_RANK, Insight
 from toolkit.ai.rules import Rule
 from toolkit.ai.runs import RecordRun
+from toolkit.ai.runs.grounding import payload_values
 from toolkit.ai.sources import AISource, RecordPayload
 from toolkit.ai.statistics import PeerStatistics
 from toolkit.exceptions import ToolkitConfigurationError
@@ -31,6 +34,8 @@ __all__ = ["MODEL_KIND", "FlagAnomaliesAction"]
 
 #: The ``kind`` of the flags the model adds.
 MODEL_KIND = "model"
+#: Why a model flag stored without its record's payload was discarded.
+NOT_CHECKED = "no record was sent with it to check it against"
 
 _UNSET: Any = object()
 
@@ -67,6 +72,9 @@ class FlagAnomaliesAction(AIAction):
     description = "Flag anomalies"
     kind = "anomalies"
     prompt_template = "anomalies"
+    #: 2: a flag's reason quotes the flagged field's value (a flag that does not is
+    #: discarded, see :meth:`handle_answer`).
+    prompt_version = "2"
     uses_facts = True
     #: The most a model's own flag may weigh: the model reads record text, which anyone
     #: who can write a review controls, so its flags never outrank the rules'.
@@ -209,30 +217,55 @@ class FlagAnomaliesAction(AIAction):
     def handle_answer(
         self, insight: Insight, answer: dict[str, Any], payload: RecordPayload | None = None
     ) -> None:
+        """Store the facts and the model's flags that point at the record.
+
+        Each model flag is capped at :attr:`model_flag_max_severity`, then checked
+        against what the record sent (:func:`~toolkit.ai.grounding.ground_flags`: it
+        must name a field sent and cite its value, and invent no number). The kept ones
+        join the facts in ``insight.flags``; the others go to
+        ``insight.data["discarded_flags"]``, each with ``"discarded"``: why. This is the
+        only place model flags are checked; the run checks the summary's sentences.
+        """
         super().handle_answer(insight, answer, payload)
         facts = list(payload.facts) if payload is not None else []
-        cap = SEVERITY_RANK[self.model_flag_max_severity]
-        model_flags = []
-        shown = {key.split(".")[0] for key in payload.data} if payload is not None else None
-        for flag in (answer.get("flags") or [])[:MAX_FLAGS]:
-            field = str(flag.get("field", ""))
-            if shown is not None and field.split(".")[0] not in shown:
-                # Small models invent fields ("severity", "color"); a flag must point
-                # at data the model was actually shown.
-                continue
-            severity = flag.get("severity", "info")
-            if SEVERITY_RANK.get(severity, 0) > cap:
-                severity = self.model_flag_max_severity
-            model_flags.append(
-                {
-                    "kind": MODEL_KIND,
-                    "field": field[:FIELD_MAX_CHARS],
-                    "severity": severity,
-                    "reason": str(flag.get("reason", ""))[:REASON_MAX_CHARS],
-                    "source": "model",
-                }
-            )
-        insight.set_flags(facts + model_flags)
+        model_flags = [
+            self.model_flag(flag)
+            for flag in (answer.get("flags") or [])[:MAX_FLAGS]
+            if isinstance(flag, dict)
+        ]
+        kept, discarded = self.ground_model_flags(insight, model_flags, payload)
+        if discarded:
+            insight.data = {**insight.data, "discarded_flags": discarded}
+        insight.set_flags(facts + kept)
+
+    def model_flag(self, flag: dict[str, Any]) -> dict[str, Any]:
+        """A flag of the answer as stored: bounded, its severity capped."""
+        severity = flag.get("severity", "info")
+        if severity not in SEVERITY_RANK:
+            severity = "info"
+        if SEVERITY_RANK[severity] > SEVERITY_RANK[self.model_flag_max_severity]:
+            severity = self.model_flag_max_severity
+        return {
+            "kind": MODEL_KIND,
+            "field": str(flag.get("field", ""))[:FIELD_MAX_CHARS],
+            "severity": severity,
+            "reason": str(flag.get("reason", ""))[:REASON_MAX_CHARS],
+            "source": MODEL_SOURCE,
+        }
+
+    def ground_model_flags(
+        self, insight: Insight, flags: list[dict[str, Any]], payload: RecordPayload | None
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``flags`` split into those that point at the record and those discarded (with
+        the reason). Without the record's payload none can be checked, so none is kept."""
+        if payload is None:
+            return [], [{**flag, "discarded": NOT_CHECKED} for flag in flags]
+        model = (
+            ContentType.objects.get_for_id(insight.content_type_id).model_class()
+            if insight.content_type_id is not None
+            else None
+        )
+        return ground_flags(flags, payload_values(model, payload))
 
     def handle_failure(self, insight: Insight, payload: RecordPayload | None = None) -> None:
         insight.set_flags(list(payload.facts) if payload is not None else [])

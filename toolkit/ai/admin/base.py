@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.admin.utils import quote
 from django.http import HttpRequest
 from django.template.loader import select_template
+from django.utils.module_loading import import_string
 
 from toolkit.admin_ext.base import ToolkitAdminMixin
 from toolkit.admin_ext.links import reverse_if_routed
@@ -24,7 +25,9 @@ from toolkit.ai.actions import (
     resolve_action,
 )
 from toolkit.ai.conf import conf
+from toolkit.ai.endpoints import DEFAULT_ENDPOINT
 from toolkit.ai.models import RUN_AI_PERMISSION, VIEW_INSIGHT_PERMISSION, permission_name
+from toolkit.exceptions import ToolkitConfigurationError
 
 __all__ = ["AIOptionsBase", "parent_template"]
 
@@ -127,6 +130,33 @@ class AIOptionsBase(ToolkitAdminMixin):
         """The ``TOOLKIT_AI`` endpoint the actions use (``ai_endpoint``; ``None``:
         "default")."""
         return self.ai_endpoint
+
+    def get_ai_unavailable_reason(self, request: HttpRequest) -> str | None:
+        """Why the AI actions cannot answer now, as a sentence for the person ("The local
+        model is still being installed."), or ``None`` when they can.
+
+        While it gives a sentence, an AI action shows it as a warning, followed by
+        "Nothing was sent.", and sends and queues nothing. The default asks the
+        callable the endpoint's ``UNAVAILABLE_REASON`` setting names (a dotted path,
+        called with the request), so a project answers for all its admins at once;
+        without that setting it is ``None``. Override it to decide per admin.
+        """
+        name = self.get_ai_endpoint(request) or DEFAULT_ENDPOINT
+        endpoint = conf.AI.get(name)
+        path = endpoint.get("UNAVAILABLE_REASON") if isinstance(endpoint, dict) else None
+        if not path:
+            return None
+        try:
+            if not isinstance(path, str):
+                raise ImportError(f"{path!r} is not a dotted path")
+            hook = import_string(path)
+        except ImportError as exc:
+            raise ToolkitConfigurationError(
+                f"TOOLKIT_AI[{name!r}]['UNAVAILABLE_REASON'] names no callable ({exc}); "
+                "`manage.py check` says how to fix it."
+            ) from exc
+        reason = str(hook(request) or "").strip()
+        return reason or None
 
     def get_ai_list_column(self, request: HttpRequest) -> bool:
         """Whether the changelist shows the "AI insight" column (``ai_list_column``)."""

@@ -3,7 +3,9 @@
 A selection of up to ``get_ai_background_threshold()`` records runs in the request, with
 one short attempt per record (:data:`REQUEST_TIMEOUT`); a larger one becomes a background
 job (:func:`toolkit.ai.handlers.start_ai_job`) and the action redirects to its page.
-Limits and an unconfigured endpoint are refused with a message before anything is sent.
+Limits, an unconfigured endpoint and one that cannot answer now
+(:meth:`~toolkit.ai.admin.base.AIOptionsBase.get_ai_unavailable_reason`) are refused
+with a message before anything is sent or queued.
 """
 
 from __future__ import annotations
@@ -104,8 +106,19 @@ class AIRunsMixin(AIOptionsBase):
             raise PermissionDenied
         try:
             get_endpoint(self.get_ai_endpoint(request) or DEFAULT_ENDPOINT)
+            unavailable = self.get_ai_unavailable_reason(request)
         except ToolkitError as exc:
             self.message_user(request, f"{exc} Nothing was sent.", messages.ERROR)
+            return None
+        if unavailable:
+            # Said before the selection is counted or a job queued: nothing would answer.
+            if not unavailable.endswith((".", "!", "?")):
+                unavailable += "."
+            self.message_user(
+                request,
+                _("%(reason)s Nothing was sent.") % {"reason": unavailable},
+                messages.WARNING,
+            )
             return None
         threshold = self.get_ai_background_threshold(request)
         size = count_upto(queryset, max(threshold, conf.AI_MAX_RECORDS))

@@ -1,21 +1,26 @@
 """Every answer a run stores, checked against what the run sent (:mod:`toolkit.ai.grounding`).
 
-A per-record answer is checked against the record's payload and the facts sent with it
-(:func:`ground_record_answer`); a digest against every record sent and the selection's
-table (:func:`ground_digest_answer`). What the check found goes in
-``insight.data["grounding"]`` and ``insight.grounded``; model flags that do not point at
-the record leave ``insight.flags`` for ``insight.data["discarded_flags"]``.
+A per-record answer's text is checked against the record's payload and the facts sent
+with it (:func:`ground_record_answer`); a digest against every record sent and the
+selection's table (:func:`ground_digest_answer`). What the check found goes in
+``insight.data["grounding"]`` and ``insight.grounded``.
+
+Model flags are checked where they are made, in
+:meth:`FlagAnomaliesAction.handle_answer <toolkit.ai.actions.FlagAnomaliesAction.handle_answer>`,
+against the same values (:func:`payload_values`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
-from toolkit.ai.grounding import Grounding, SentValues, ground_flags, ground_text, is_model_flag
+from toolkit.ai.grounding import Grounding, SentValues, ground_text
 from toolkit.ai.models import Insight
 from toolkit.ai.sources import AISource, RecordPayload
 
@@ -23,6 +28,7 @@ __all__ = [
     "field_labels",
     "ground_digest_answer",
     "ground_record_answer",
+    "payload_values",
     "record_values",
     "selection_values",
 ]
@@ -31,20 +37,25 @@ __all__ = [
 def field_labels(source: AISource) -> dict[str, str]:
     """The verbose name of each field sent (``"weight": "weight (kg)"``), which says
     what its numbers measure."""
-    labels: dict[str, str] = {}
-    for path in source.fields:
-        model: Any = source.model
+    return dict(_labels(source.model, tuple(source.fields)))
+
+
+@functools.lru_cache(maxsize=256)
+def _labels(model: type[models.Model], paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    labels = []
+    for path in paths:
+        current: Any = model
         field: Any = None
         for part in path.split("."):
             try:
-                field = model._meta.get_field(part)
+                field = current._meta.get_field(part)
             except (FieldDoesNotExist, AttributeError):
                 field = None
                 break
-            model = field.related_model
+            current = field.related_model
         if field is not None and hasattr(field, "verbose_name"):
-            labels[path] = str(field.verbose_name)
-    return labels
+            labels.append((path, str(field.verbose_name)))
+    return tuple(labels)
 
 
 def vocabulary(source: AISource) -> list[str]:
@@ -52,14 +63,49 @@ def vocabulary(source: AISource) -> list[str]:
     return [str(opts.verbose_name), str(opts.verbose_name_plural)]
 
 
-def record_values(source: AISource, payload: RecordPayload, labels: dict[str, str]) -> SentValues:
-    """What was sent for one record: its data, and the facts given with it."""
+def payload_values(model: type[models.Model] | None, payload: RecordPayload) -> SentValues:
+    """What was sent for one record of ``model``: its data, with the verbose name of each
+    field, and the facts given with it. The run checks an answer's text against these
+    values and :class:`~toolkit.ai.actions.FlagAnomaliesAction` its flags: one notion of
+    what the model was shown. ``model`` ``None`` (an unsaved insight in a test): the
+    fields go by their names alone."""
+    if model is None:
+        return SentValues.from_data(payload.data, extra={"facts": list(payload.facts)})
+    return SentValues.from_data(
+        payload.data,
+        labels=dict(_labels(model, tuple(dict.fromkeys(_paths(payload.data))))),
+        extra={"facts": list(payload.facts)},
+        vocabulary=[str(model._meta.verbose_name), str(model._meta.verbose_name_plural)],
+    )
+
+
+def record_values(
+    source: AISource, payload: RecordPayload, labels: dict[str, str] | None = None
+) -> SentValues:
+    """What was sent for one record of ``source`` (:func:`payload_values`); ``labels``
+    replace the fields' verbose names."""
+    if labels is None:
+        return payload_values(source.model, payload)
     return SentValues.from_data(
         payload.data,
         labels=labels,
         extra={"facts": list(payload.facts)},
         vocabulary=vocabulary(source),
     )
+
+
+def _paths(data: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    """The field paths of a payload's data, related rows' fields as ``reviews.text``."""
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _paths(value, f"{path}.")
+        elif isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, Mapping):
+                    yield from _paths(item, f"{path}.")
+        else:
+            yield path
 
 
 def selection_values(
@@ -95,10 +141,11 @@ def store_grounding(insight: Insight, grounding: Grounding) -> None:
 
 
 def ground_record_answer(insight: Insight, sent: SentValues, *, cut_off: bool = False) -> None:
-    """Check a per-record answer: its text sentence by sentence, its model flags.
+    """Check a per-record answer's text sentence by sentence.
 
     The text of a summary or an anomaly check becomes its kept sentences (repeats and a
-    cut-off end dropped); a proposal's value is checked but never rewritten.
+    cut-off end dropped); a proposal's value is checked but never rewritten. (Its model
+    flags were checked by the action that made them, before.)
     """
     if not isinstance(insight.data, dict):
         insight.data = {"answer": insight.data}
@@ -106,13 +153,6 @@ def ground_record_answer(insight: Insight, sent: SentValues, *, cut_off: bool = 
     if not insight.review_status:
         insight.text = grounding.text
     store_grounding(insight, grounding)
-    flags = list(insight.flags or [])
-    if any(is_model_flag(flag) for flag in flags):
-        kept, discarded = ground_flags(flags, sent)
-        insight.set_flags(kept)
-        if discarded:
-            earlier = insight.data.get("discarded_flags") or []
-            insight.data["discarded_flags"] = [*earlier, *discarded]
 
 
 def ground_digest_answer(

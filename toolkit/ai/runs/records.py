@@ -35,7 +35,7 @@ from toolkit.ai.models import Insight, InsightStatus
 from toolkit.ai.prompts import hash_json, messages_chars, messages_text
 from toolkit.ai.runs.base import Records, Run, RunAction, RunOptions
 from toolkit.ai.runs.facts import findings, input_hash, peer_statistics
-from toolkit.ai.runs.grounding import field_labels, ground_record_answer, record_values
+from toolkit.ai.runs.grounding import ground_record_answer, payload_values
 from toolkit.ai.runs.report import DryRun, RunReport
 from toolkit.ai.runs.store import InsightWriter
 from toolkit.ai.sources import BATCH_SIZE, AISource, RecordPayload
@@ -81,8 +81,6 @@ class RecordRun(Run):
         # stop kept from being sent show as the difference.
         self.planned = 0
         self.exhausted = False
-        #: The verbose name of each field sent, for the grounding check.
-        self.labels = field_labels(source)
 
     def execute(self) -> RunReport:
         if self.options.dry_run:
@@ -294,11 +292,12 @@ class RecordRun(Run):
             else:
                 assert answer is not None
                 self.action.handle_answer(insight, answer, payload)
-                # Checked against what was sent: unverified sentences are marked and
-                # model flags that do not point at the record are set aside.
+                # Its text checked against what was sent: unverified sentences are
+                # marked. (Model flags are the anomaly action's to check, in its
+                # handle_answer, against the same values.)
                 ground_record_answer(
                     insight,
-                    record_values(self.source, payload, self.labels),
+                    payload_values(self.source.model, payload),
                     cut_off=completion is not None
                     and completion.finish_reason == "length"
                     and not unit.batch,
