@@ -59,6 +59,8 @@ class Product(models.Model):
         ACTIVE = "active", "Active"
         DISCONTINUED = "discontinued", "Discontinued"
 
+    # The admin's "^sku" search (UPPER(sku) LIKE 'PREFIX%') uses an expression index
+    # that only PostgreSQL can declare: migration 0005, not Meta.indexes.
     sku = models.CharField("SKU", max_length=32, unique=True)
     name = models.CharField(max_length=200, db_index=True)
     description = models.TextField(blank=True)

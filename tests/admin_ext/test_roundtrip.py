@@ -195,8 +195,7 @@ def test_a_new_row_without_a_column_it_needs_is_a_row_error(staff):
     supplier = Supplier.objects.first()
     category = Category.objects.first()
     data = (
-        "SKU,Name,Category,Supplier,Price\n"
-        f"NEW-1,Brand new,{category.slug},{supplier.name},9.99\n"
+        f"SKU,Name,Category,Supplier,Price\nNEW-1,Brand new,{category.slug},{supplier.name},9.99\n"
     ).encode()
     text = preview_text(staff, upload(staff, data, "p.csv"))
     assert "The file has no “cost” column, which a new product needs." in text

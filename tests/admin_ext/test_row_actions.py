@@ -80,6 +80,28 @@ def test_each_row_gets_its_buttons_inside_the_changelist_form(catalog, superuser
     assert 'class="column-row_actions"' in html
 
 
+def test_several_buttons_sit_in_one_menu_per_row_with_an_accessible_name(catalog, superuser):
+    html = client_for(superuser).get(URL).content.decode()
+    menus = re.findall(
+        r'<details class="toolkit-row-actions"><summary class="toolkit-row-actions-toggle" '
+        r'title="Actions"><span aria-hidden="true">⋯</span>'
+        r'<span class="visually-hidden">Actions</span></summary>'
+        r'<span class="toolkit-row-actions-menu">(.*?)</span></details>',
+        html,
+    )
+    assert len(menus) == Product.objects.count()
+    assert all(len(row_buttons(menu)) == 3 for menu in menus)
+
+
+def test_a_row_with_one_action_shows_the_button_itself(catalog, superuser, monkeypatch):
+    from tests.admin_ext.site_actions import ProductAdmin
+
+    monkeypatch.setattr(ProductAdmin, "row_actions", ["duplicate_selected"])
+    html = client_for(superuser).get(URL).content.decode()
+    assert "toolkit-row-actions-menu" not in html
+    assert len(row_buttons(html)) == Product.objects.count()
+
+
 def test_the_toggle_button_follows_the_rows_value(catalog, superuser):
     obj = active_product()
     Product.objects.filter(pk=obj.pk).update(is_active=False)
@@ -129,9 +151,38 @@ def test_a_row_duplicate_runs_on_post_logs_and_returns_to_the_same_list(catalog,
     )
     assert response.redirect_chain[0][0] == f"{URL}?status__exact=active"
     copy = Product.objects.get(sku=f"{obj.sku}-copy")
-    assert "1 product duplicated." in messages_of(response)
+    assert [m.split(" <a ")[0] for m in messages_of(response)] == ["1 product duplicated."]
     entry = LogEntry.objects.get(user=superuser)
     assert (entry.action_flag, entry.object_id) == (ADDITION, str(copy.pk))
+
+
+def test_the_duplicated_message_links_to_the_copy_with_its_name_escaped(catalog, superuser):
+    obj = active_product()
+    Product.objects.filter(pk=obj.pk).update(name="<b>Lamp</b>")
+    response = client_for(superuser).post(row_url(obj, "duplicate_selected"), follow=True)
+    copy = Product.objects.get(sku=f"{obj.sku}-copy")
+    html = response.content.decode()
+    name = f"&lt;b&gt;Lamp&lt;/b&gt; ({copy.sku})"
+    link = f'<a href="{URL}{copy.pk}/change/">Open the copy “{name}”</a>'
+    assert f"1 product duplicated. {link}" in html
+    assert "<b>Lamp</b>" not in html
+
+
+def test_several_copies_link_to_the_list_filtered_to_them(catalog, superuser):
+    originals = list(Product.objects.order_by("pk")[:3])
+    client = client_for(superuser)
+    response = client.post(
+        URL,
+        {"action": "duplicate_selected", "_selected_action": [p.pk for p in originals]},
+        follow=True,
+    )
+    copies = Product.objects.filter(sku__endswith="-copy").order_by("pk")
+    keys = "%2C".join(str(copy.pk) for copy in copies)
+    assert f'3 products duplicated. <a href="{URL}?id__in={keys}">Show the copies</a>' in (
+        response.content.decode()
+    )
+    listed = client.get(f"{URL}?id__in={keys.replace('%2C', ',')}")
+    assert sorted(p.pk for p in listed.context["cl"].result_list) == [c.pk for c in copies]
 
 
 def test_a_get_changes_nothing_and_asks_for_confirmation(catalog, superuser):

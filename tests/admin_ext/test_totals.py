@@ -204,6 +204,36 @@ def test_totals_follow_the_sites_number_formatting(admin_client, products, setti
     assert totals_by_column(response)["stock"] == "100,060"
 
 
+def test_totals_are_grouped_by_thousands_even_without_use_thousand_separator(
+    admin_client, products, settings
+):
+    settings.USE_THOUSAND_SEPARATOR = False
+    Product.objects.filter(sku="C-4").update(stock=1_000_000, price=Decimal("1234567.25"))
+
+    totals = totals_by_column(admin_client.get(URL))
+
+    assert (totals["price"], totals["stock"]) == ("308,655.69", "1,000,060")
+
+
+def test_grouping_uses_the_locales_separators(admin_client, products, settings):
+    settings.LANGUAGE_CODE = "de"
+    Product.objects.filter(sku="C-4").update(stock=1_000_000)
+
+    totals = totals_by_column(admin_client.get(URL))
+
+    assert totals["stock"] == "1.000.060"
+
+
+def test_list_totals_grouping_off_formats_totals_like_the_cells(
+    admin_client, products, product_admin, settings
+):
+    settings.USE_THOUSAND_SEPARATOR = False
+    product_admin.set("list_totals_grouping", False)
+    Product.objects.filter(sku="C-4").update(stock=1_000_000)
+
+    assert totals_by_column(admin_client.get(URL))["stock"] == "1000060"
+
+
 def test_totals_are_localized(admin_client, products, settings):
     settings.LANGUAGE_CODE = "de"
 

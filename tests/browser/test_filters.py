@@ -101,3 +101,58 @@ def test_a_bad_filter_value_is_a_warning_on_the_page(page, superuser, shop):
     warning = page.locator(".messagelist .warning")
     assert "price__gte=abc" in warning.inner_text()
     assert visible_skus(page) == ["A1", "B1"]
+
+
+def test_filter_sections_fold_by_keyboard_and_stay_folded_after_a_reload(
+    page, superuser, transactional_db
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_catalog", products=30, seed=7, stdout=StringIO())
+    login(page, "root", "pw-root-123")
+    page.goto(PRODUCTS)
+    category = filter_block(page, "category")
+    # The demo's tree filter: paths, a department first, then its subcategories.
+    options = category.locator("li a").all_inner_texts()
+    assert options[0] == "All"
+    department = options[1].strip("☐☑ ")
+    assert options[2].strip("☐☑ ").startswith(f"{department} > ")
+
+    # A section's title folds it with the keyboard.
+    category.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert category.get_attribute("open") is None
+    page.reload()
+    assert filter_block(page, "category").get_attribute("open") is None
+    assert filter_block(page, "price").get_attribute("open") == ""
+
+    # One button folds every section (Django's own "is active" too), then unfolds them.
+    fold = page.locator("#changelist-filter [data-toolkit-filters-fold]")
+    assert fold.inner_text() == "Fold all"
+    fold.click()
+    sections = page.locator("#changelist-filter details[data-filter-title]")
+    assert all(s.get_attribute("open") is None for s in sections.all())
+    assert fold.inner_text() == "Unfold all"
+    page.reload()
+    assert all(s.get_attribute("open") is None for s in sections.all())
+    page.locator("#changelist-filter [data-toolkit-filters-fold]").click()
+    assert all(s.get_attribute("open") == "" for s in sections.all())
+
+
+def test_a_department_lists_the_products_of_its_subcategories(page, superuser, transactional_db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from demo.catalog.models import Category, Product
+
+    call_command("seed_catalog", products=30, seed=7, stdout=StringIO())
+    department = Category.objects.filter(parent=None, children__products__isnull=False).first()
+    expected = Product.objects.filter(category__parent=department).count()
+    login(page, "root", "pw-root-123")
+    page.goto(PRODUCTS)
+    filter_block(page, "category").get_by_role("link", name=department.name, exact=True).click()
+    page.wait_for_url(re.compile(rf"category__id__in_tree={department.pk}"))
+    assert page.locator("#result_list tbody tr").count() == expected > 0

@@ -8,11 +8,13 @@ import io
 import json
 import statistics
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, F
+from django.utils import timezone
 
 from demo.catalog import seeding
 from demo.catalog.models import Category, Product, Review, StockMovement, Supplier, Tag
@@ -94,15 +96,16 @@ def test_same_seed_gives_identical_rows_and_labels(tmp_path):
     assert (tmp_path / "second.csv").read_bytes() == (tmp_path / "first.csv").read_bytes()
 
 
-#: The digest of ``snapshot()`` after ``seed_catalog --products 200 --seed 7``. The bench
+#: The digest of ``snapshot()`` after ``seed_catalog --products 200 --seed 7
+#: --today 2026-06-30`` (timestamps follow the seed's day). The bench
 #: databases are seeded once and kept, and the demo's data is described by its seed: a
 #: change to the data files or the generator that changes the catalog must be meant,
 #: and then this digest changes with it.
-CATALOG_200_SEED_7 = "6b13c4195133b9bc083ddd26f7d98aa4abc10d2a42d2ae0e0b6d524fffec7e3e"
+CATALOG_200_SEED_7 = "8eef82f1caaee391f29229a3c0cf42161b345b453e6461364b680f4c7e08db1f"
 
 
 def test_the_catalog_of_a_seed_stays_the_same_across_versions(tmp_path):
-    seed(200, seed=7, labels_out=tmp_path / "labels.csv", flush=True)
+    seed(200, seed=7, today="2026-06-30", labels_out=tmp_path / "labels.csv", flush=True)
     # As text (str() of decimals and datetimes): the same on every database.
     digest = hashlib.sha256(json.dumps(snapshot(), default=str).encode())
     digest.update((tmp_path / "labels.csv").read_bytes())
@@ -128,13 +131,55 @@ def test_batch_size_does_not_change_the_rows():
     assert snapshot() == small_batches
 
 
-def test_timestamps_derive_from_the_fixed_base_time_not_now():
-    seed(100, seed=2)
+def test_timestamps_span_the_eighteen_months_ending_on_the_seeds_day():
+    seed(300, seed=2, today="2026-03-15")
 
-    earliest = min(Product.objects.values_list("created", flat=True))
-    latest = max(StockMovement.objects.values_list("timestamp", flat=True))
-    assert seeding.BASE_TIME <= earliest
-    assert latest < seeding.BASE_TIME.replace(year=seeding.BASE_TIME.year + 3)
+    start = datetime(2024, 9, 12, tzinfo=UTC)  # 548 days before 2026-03-15 begins
+    end = datetime(2026, 3, 15, tzinfo=UTC)
+    created = list(Product.objects.values_list("created", flat=True))
+    assert start <= min(created) < start + timedelta(days=120)
+    assert end - timedelta(days=7) <= max(created) < end
+    for model, field in [
+        (Product, "updated"),
+        (StockMovement, "timestamp"),
+        (Review, "created"),
+    ]:
+        stamps = list(model.objects.values_list(field, flat=True))
+        assert start <= min(stamps) and max(stamps) < end, (model, field)
+    # Nothing happens to a product before it exists.
+    assert not Product.objects.filter(updated__lt=F("created")).exists()
+    assert not StockMovement.objects.filter(timestamp__lt=F("product__created")).exists()
+    assert not Review.objects.filter(created__lt=F("product__created")).exists()
+
+
+def test_the_same_seed_and_day_give_the_same_rows_and_another_day_shifts_them():
+    seed(80, seed=3, today="2026-03-15", flush=True)  # flushed: ids restart from 1
+    first = snapshot()
+    seed(80, seed=3, today="2026-03-15", flush=True)
+    assert snapshot() == first
+    seed(80, seed=3, today="2026-03-25", flush=True)
+    shifted = snapshot()
+    assert shifted["products"] != first["products"]
+    assert [p[:-2] for p in shifted["products"]] == [p[:-2] for p in first["products"]]
+
+
+def test_by_default_the_history_ends_today_so_date_presets_find_products():
+    seed(300, seed=1)
+
+    today = timezone.localdate()
+    last_week = Product.objects.filter(
+        created__date__gte=today - timedelta(days=6), created__date__lte=today
+    )
+    assert last_week.exists()
+    now = timezone.now()
+    assert not Product.objects.filter(updated__gt=now).exists()
+    assert not Review.objects.filter(created__gt=now).exists()
+    assert not StockMovement.objects.filter(timestamp__gt=now).exists()
+
+
+def test_a_bad_today_is_a_clear_error():
+    with pytest.raises(CommandError, match="--today must be a date as YYYY-MM-DD, not '15/03'"):
+        seed(10, today="15/03")
 
 
 @pytest.mark.postgres

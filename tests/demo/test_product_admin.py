@@ -37,7 +37,7 @@ def test_qualified_search_filters_and_totals_apply_together(staff, catalog):
     assert response.status_code == 200
     assert skus(response) == sorted(cheap.values_list("sku", flat=True))
     totals = {cell.column: cell.display for cell in response.context["toolkit_totals"].cells}
-    assert totals["stock"] == f"{sum(cheap.values_list('stock', flat=True)):,}".replace(",", "")
+    assert totals["stock"] == f"{sum(cheap.values_list('stock', flat=True)):,}"
 
 
 def test_a_counted_list_adds_up_its_totals_in_the_counting_query(staff, catalog):
@@ -50,7 +50,7 @@ def test_a_counted_list_adds_up_its_totals_in_the_counting_query(staff, catalog)
     totals = {cell.column: cell.display for cell in response.context["toolkit_totals"].cells}
 
     assert response.context["cl"].result_count == active.count()
-    assert totals["stock"] == str(sum(active.values_list("stock", flat=True)))
+    assert totals["stock"] == f"{sum(active.values_list('stock', flat=True)):,}"
     adding_up = [q["sql"] for q in queries.captured_queries if "SUM(" in q["sql"].upper()]
     assert len(adding_up) == 1 and "COUNT(" in adding_up[0].upper()
 

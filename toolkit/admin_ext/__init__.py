@@ -39,6 +39,7 @@ from .filters import (
     NumericRangeFilter,
     RelatedAutocompleteFilter,
     ToolkitFieldListFilter,
+    TreeRelatedFilter,
 )
 from .fulltext import (
     AddSearchVectorColumn,
@@ -107,6 +108,7 @@ __all__ = [
     "ToolkitFieldListFilter",
     "ToolkitModelAdmin",
     "TotalsMixin",
+    "TreeRelatedFilter",
     "bulk_action",
     "count_rows",
     "deletion_summary",

@@ -41,10 +41,11 @@ from __future__ import annotations
 from .products import (
     ANOMALY_KINDS,
     ANOMALY_RATE,
-    BASE_TIME,
     PRODUCT_FIELDS,
+    PRODUCT_SPAN,
     AnomalyLabel,
     ProductGenerator,
+    timeline_start,
 )
 from .seeder import (
     DEFAULT_BATCH_SIZE,
@@ -68,7 +69,6 @@ from .vocabulary import (
 __all__ = [
     "ANOMALY_KINDS",
     "ANOMALY_RATE",
-    "BASE_TIME",
     "CATALOG_MODELS",
     "DEFAULT_BATCH_SIZE",
     "LABEL_FIELDS",
@@ -76,6 +76,7 @@ __all__ = [
     "NEGATIVE_TITLES",
     "POSITIVE_TITLES",
     "PRODUCT_FIELDS",
+    "PRODUCT_SPAN",
     "ROW_KINDS",
     "TAG_NAMES",
     "TAXONOMY",
@@ -88,4 +89,5 @@ __all__ = [
     "SubcategorySpec",
     "catalog_counts",
     "flush_catalog",
+    "timeline_start",
 ]

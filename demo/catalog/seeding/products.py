@@ -13,7 +13,7 @@ import random
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import accumulate, permutations
 from typing import TypeVar
@@ -35,19 +35,18 @@ from .vocabulary import (
 __all__ = [
     "ANOMALY_KINDS",
     "ANOMALY_RATE",
-    "BASE_TIME",
     "PRODUCT_FIELDS",
+    "PRODUCT_SPAN",
     "AnomalyLabel",
     "Leaf",
     "ProductDraft",
     "ProductGenerator",
     "feature_runs",
+    "timeline_start",
 ]
 
 _T = TypeVar("_T")
 
-#: Every generated timestamp is this instant plus a seeded offset, never ``now()``.
-BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
 #: Share of products that receive exactly one injected anomaly.
 ANOMALY_RATE = 0.03
@@ -71,7 +70,11 @@ OUTLIER_FACTOR = (20.0, 40.0)
 #: A small share of products are fast movers with hundreds of stock movements.
 BUSY_PRODUCT_RATE = 0.004
 
-PRODUCT_SPAN = timedelta(days=365)
+#: Products are created over the ~18 months that end with the seed's day (today by
+#: default), more of them recently (a catalog grows), so the admin's "Last 7 days" and
+#: "This month" find some; updates, stock movements and reviews follow each product's
+#: creation and end before that day begins.
+PRODUCT_SPAN = timedelta(days=548)
 _PRODUCT_SPAN_SECONDS = int(PRODUCT_SPAN.total_seconds())
 _DAY = 86_400
 _SECOND = timedelta(seconds=1)
@@ -162,8 +165,16 @@ class Leaf:
     feature_runs: dict[tuple[bool, int], tuple[str, ...]]
 
 
+def timeline_start(today: date) -> datetime:
+    """The first instant of a catalog seeded on ``today``: :data:`PRODUCT_SPAN` before
+    that day begins (UTC), so no row is dated later than now. Every timestamp is this
+    plus a seeded offset: the same seed and day give the same rows."""
+    return datetime.combine(today, time.min, tzinfo=UTC) - PRODUCT_SPAN
+
+
 class ProductGenerator:
-    """Products of the catalog's ``leaves`` (subcategories), drawn from ``rng``."""
+    """Products of the catalog's ``leaves`` (subcategories), drawn from ``rng``, with
+    timestamps from ``start`` (:func:`timeline_start`) on."""
 
     def __init__(
         self,
@@ -171,7 +182,10 @@ class ProductGenerator:
         leaves: Sequence[Leaf],
         tag_ids: Sequence[int],
         all_supplier_ids: tuple[int, ...],
+        *,
+        start: datetime,
     ) -> None:
+        self.start = start
         self.rng = rng
         self.leaves = list(leaves)
         self.leaf_cum_weights = list(accumulate(leaf.spec.share for leaf in self.leaves))
@@ -250,8 +264,10 @@ class ProductGenerator:
         status = _STATUSES[bisect(_STATUS_CUM_WEIGHTS, roll)]
         is_active = status == _ACTIVE or (status == _DISCONTINUED and random_() < 0.1)
 
-        created = int(random_() * _PRODUCT_SPAN_SECONDS)
-        horizon = int((30 + 300 * random_()) * _DAY)
+        # Denser towards the end: the share created in the last days is twice the
+        # uniform share, as in a catalog that keeps growing.
+        created = int(math.sqrt(random_()) * _PRODUCT_SPAN_SECONDS)
+        horizon = min(int((30 + 300 * random_()) * _DAY), _PRODUCT_SPAN_SECONDS - 1 - created)
         updated = created + int(random_() * horizon)
 
         if status == _DRAFT:
@@ -291,8 +307,8 @@ class ProductGenerator:
             Decimal(weight_grams).scaleb(-3),
             status,
             is_active,
-            BASE_TIME + _SECOND * created,
-            BASE_TIME + _SECOND * updated,
+            self.start + _SECOND * created,
+            self.start + _SECOND * updated,
         )
         label = None
         if anomaly is not None:
@@ -306,7 +322,7 @@ class ProductGenerator:
             count = 100 + int(300 * random_())
         else:
             count = bisect(_MOVEMENT_COUNT_CUM_WEIGHTS, random_() * _MOVEMENT_COUNT_CUM_WEIGHTS[-1])
-        start = BASE_TIME + _SECOND * created
+        start = self.start + _SECOND * created
         stock = 0
         movements = []
         # random() arithmetic rather than randint(): this loop runs for every movement.
@@ -335,7 +351,9 @@ class ProductGenerator:
         reviews = []
         for _ in range(count):
             rating = 1 + bisect(_RATING_CUM_WEIGHTS, random_() * _RATING_CUM_WEIGHTS[-1])
-            at = BASE_TIME + _SECOND * (created + _DAY + int(random_() * horizon))
+            # From the day after the launch on, unless the product is newer than that.
+            delay = min(_DAY, horizon) + int(random_() * max(0, horizon - _DAY))
+            at = self.start + _SECOND * (created + delay)
             reviews.append(self.review(rating, at))
         return reviews
 

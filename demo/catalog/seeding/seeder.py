@@ -14,12 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import islice
 from typing import TextIO
 
 from django.db import DEFAULT_DB_ALIAS, reset_queries, transaction
+from django.utils import timezone
 
-from .products import ProductDraft, ProductGenerator
+from .products import ProductDraft, ProductGenerator, timeline_start
 from .reference import create_reference_data
 from .storage import CatalogWriter, supports_copy
 
@@ -79,7 +81,8 @@ class SeedReport:
 class CatalogSeeder:
     """Fill an empty catalog with ``products`` products and everything around them.
 
-    ``seed`` selects the data. ``batch_size`` and ``use_copy`` only choose how it is
+    ``seed`` selects the data, and ``today`` (the current date by default) the day its
+    ~18 months of history end. ``batch_size`` and ``use_copy`` only choose how it is
     inserted, never what: the rows, ids included, are the same either way.
     ``use_copy`` streams the rows with PostgreSQL's ``COPY``, several times faster
     than ``bulk_create``, which spends most of its time building model instances;
@@ -96,6 +99,7 @@ class CatalogSeeder:
         batch_size: int = DEFAULT_BATCH_SIZE,
         use_copy: bool | None = None,
         using: str = DEFAULT_DB_ALIAS,
+        today: date | None = None,
     ) -> None:
         if products < 0:
             raise ValueError(f"products must be >= 0, not {products}")
@@ -109,6 +113,8 @@ class CatalogSeeder:
         self.batch_size = batch_size
         self.use_copy = copy_supported if use_copy is None else use_copy
         self.using = using
+        #: The day the catalog's timeline ends: the same seed and day give the same rows.
+        self.today = today if today is not None else timezone.localdate()
         # Separate streams, so that the reference data and the products do not shift
         # each other when one of them changes.
         self._reference_rng = random.Random(f"catalog:{seed}:reference")
@@ -134,7 +140,11 @@ class CatalogSeeder:
         with transaction.atomic(using=self.using):
             reference = create_reference_data(self._reference_rng, self.products, self._writer)
         generator = ProductGenerator(
-            self._rng, reference.leaves, reference.tag_ids, reference.supplier_ids
+            self._rng,
+            reference.leaves,
+            reference.tag_ids,
+            reference.supplier_ids,
+            start=timeline_start(self.today),
         )
         drafts = generator.drafts(self.products)
         done = 0

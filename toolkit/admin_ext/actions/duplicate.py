@@ -9,10 +9,12 @@ import itertools
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.utils import model_ngettext
+from django.contrib.admin.utils import model_ngettext, quote
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.inspect import func_supports_parameter
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,7 @@ from toolkit.admin_ext.actions.decorators import bulk_action
 from toolkit.admin_ext.actions.log import user_pk
 from toolkit.admin_ext.actions.permissions import object_permissions_matter
 from toolkit.admin_ext.base import ToolkitAdminMixin
+from toolkit.admin_ext.links import reverse_if_routed
 
 __all__ = ["DuplicateMixin"]
 
@@ -90,10 +93,13 @@ class DuplicateMixin(ToolkitAdminMixin):
                     f"Duplicated from “{original}” (#{original.pk}).",
                 )
         opts = self.model._meta
+        done = _("%(count)d %(items)s duplicated.") % {
+            "count": len(copies),
+            "items": model_ngettext(opts, len(copies)),
+        }
         self.message_user(
             request,
-            _("%(count)d %(items)s duplicated.")
-            % {"count": len(copies), "items": model_ngettext(opts, len(copies))},
+            self.duplicates_message(request, done, [c for _o, c in copies]),
             messages.SUCCESS,
         )
         if refused:
@@ -104,6 +110,36 @@ class DuplicateMixin(ToolkitAdminMixin):
                 messages.WARNING,
             )
         return None
+
+    def duplicates_message(
+        self, request: HttpRequest, done: str, copies: list[models.Model]
+    ) -> str:
+        """The success message: ``done`` ("2 products duplicated.") and a link to the copy
+        (its change page) or to the copies (the changelist filtered to their keys), when
+        the person may view them on this site. Escaped: the copy's name is record text."""
+        if not copies or not self.has_view_or_change_permission(request):
+            return done
+        opts = self.model._meta
+        site = self.admin_site.name
+        if len(copies) == 1:
+            copy = copies[0]
+            url = reverse_if_routed(
+                f"{site}:{opts.app_label}_{opts.model_name}_change", [quote(copy.pk)]
+            )
+            if not url:
+                return done
+            return format_html(
+                '{} <a href="{}">{}</a>',
+                done,
+                url,
+                _("Open the copy “%(copy)s”") % {"copy": copy},
+            )
+        url = reverse_if_routed(f"{site}:{opts.app_label}_{opts.model_name}_changelist")
+        if not url:
+            return done
+        keys = ",".join(str(copy.pk) for copy in copies)
+        query = urlencode({f"{opts.pk.attname}__in": keys})
+        return format_html('{} <a href="{}?{}">{}</a>', done, url, query, _("Show the copies"))
 
     def duplicate_object(self, request: HttpRequest, obj: models.Model) -> models.Model | None:
         """Save a copy of ``obj`` with free values for its unique fields and the same

@@ -1,7 +1,9 @@
 """Actions on one object: a button per changelist row, and actions on the change form.
 
 Row actions are admin actions offered on every row of the changelist ("Duplicate",
-"Set “Is active”"), plus methods written for one object with
+"Set “Is active”"), in one small menu per row (a ``<details>``: its "⋯" opens with a
+click, Enter or Space, and its buttons are reached with Tab) or as a single button where
+a row has one, plus methods written for one object with
 :func:`~toolkit.admin_ext.actions.row_action`::
 
     class ProductAdmin(BulkActionsMixin, admin.ModelAdmin):
@@ -150,6 +152,15 @@ class RowActionsMixin(ChangeFormActionsMixin):
 
         # Each action's name and label, escaped once a page.
         escaped: dict[tuple[str, str], tuple[str, str]] = {}
+        # One menu per row: a button each would stack up and widen the column.
+        menu_label = conditional_escape(self.get_row_actions_label(request))
+        menu_open = (
+            '<details class="toolkit-row-actions">'
+            f'<summary class="toolkit-row-actions-toggle" title="{menu_label}">'
+            f'<span aria-hidden="true">⋯</span><span class="visually-hidden">{menu_label}'
+            "</span></summary>"
+            '<span class="toolkit-row-actions-menu">'
+        )
 
         def row_actions(obj: models.Model) -> str:
             buttons = []
@@ -170,7 +181,11 @@ class RowActionsMixin(ChangeFormActionsMixin):
                         f'formaction="{url}" formmethod="post" formnovalidate '
                         f'name="_row_action" value="{name}">{label}</button>'
                     )
-            return SafeString(f'<span class="toolkit-row-actions">{"".join(buttons)}</span>')
+            if len(buttons) == 1:
+                return SafeString(f'<span class="toolkit-row-actions">{buttons[0]}</span>')
+            if not buttons:
+                return SafeString("")
+            return SafeString(f"{menu_open}{''.join(buttons)}</span></details>")
 
         row_actions.short_description = self.get_row_actions_label(request)  # type: ignore[attr-defined]
         #: Not data: exports leave this column out.

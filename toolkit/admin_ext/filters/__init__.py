@@ -6,6 +6,7 @@ Filters (each a ``FieldListFilter``; name the field explicitly in ``list_filter`
         ("price", NumericRangeFilter),       # ?price__gte=10&price__lte=50
         ("created", DateRangeFilter),        # ?created__gte=2025-01-01&created__lte=2025-01-31
         ("status", MultiSelectFilter),       # ?status__in=active,draft  (OR within the filter)
+        ("category", TreeRelatedFilter),     # ?category__id__in_tree=3  (3 and every node under it)
         ("supplier", RelatedAutocompleteFilter),  # ?supplier__id__exact=7, select2 + autocomplete
         ("description", IsEmptyFilter),      # ?description__isempty=1
     ]
@@ -21,7 +22,7 @@ admin URL and ``lookup_allowed`` applies to it unchanged.
 
 One module per concern: :mod:`.base` (``ToolkitFieldListFilter`` and the per-request
 helpers), one module per filter (:mod:`.range` with the numeric one, :mod:`.date_range`,
-:mod:`.multi_select`, :mod:`.autocomplete`, :mod:`.empty`), :mod:`.validation` (the
+:mod:`.multi_select`, :mod:`.tree`, :mod:`.autocomplete`, :mod:`.empty`), :mod:`.validation` (the
 ChangeList side), :mod:`.options` (``FiltersMixin`` and its changelist part) and
 :mod:`.checks` (``FiltersChecks``, ``toolkit.W020``).
 """
@@ -37,6 +38,7 @@ from .empty import IsEmptyFilter
 from .multi_select import MultiSelectFilter
 from .options import FiltersMixin
 from .range import NumericRangeFilter
+from .tree import TreeRelatedFilter
 
 __all__ = [
     "DateRangeFilter",
@@ -47,4 +49,5 @@ __all__ = [
     "NumericRangeFilter",
     "RelatedAutocompleteFilter",
     "ToolkitFieldListFilter",
+    "TreeRelatedFilter",
 ]

@@ -1,7 +1,7 @@
 """The system checks of the toolkit's filters.
 
 :class:`FiltersChecks`, the ``mixin_checks_class`` of ``FiltersMixin``, asks each toolkit
-filter of ``list_filter`` whether it can work on its field (``toolkit.E020``-``E025``,
+filter of ``list_filter`` whether it can work on its field (``toolkit.E020``-``E026``,
 from each filter's ``check_field``). The site-wide :func:`check_filters_mixin`
 (``toolkit.W020``) looks for the admins those never run on: an admin using toolkit
 filters without the mixin.

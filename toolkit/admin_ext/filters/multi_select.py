@@ -8,7 +8,7 @@ is matched with ``EXISTS``, so the changelist needs no ``DISTINCT``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.options import ModelAdmin
@@ -41,6 +41,9 @@ class MultiSelectFilter(ToolkitFieldListFilter):
     template = "toolkit/admin_ext/filters/multi_select.html"
     avoids_duplicates = True
 
+    #: The parameter is ``<field>__<target>__<lookup_suffix>`` (``category__id__in``).
+    lookup_suffix: ClassVar[str] = "in"
+
     def __init__(
         self,
         field: models.Field[Any, Any],
@@ -55,7 +58,7 @@ class MultiSelectFilter(ToolkitFieldListFilter):
             self.lookup_base = f"{field_path}__{target.name}"
         else:
             self.lookup_base = field_path
-        self.lookup_kwarg = f"{self.lookup_base}__in"
+        self.lookup_kwarg = f"{self.lookup_base}__{self.lookup_suffix}"
         #: Selected option values, in the order of the options.
         self.selected: list[str] = []
         self.request = request
@@ -152,26 +155,36 @@ class MultiSelectFilter(ToolkitFieldListFilter):
         if self.selected:
             self.accept(self.lookup_kwarg, [self.list_separator.join(self.selected)])
 
+    def matched_values(self) -> list[str]:
+        """The values rows are matched against: the selection."""
+        return self.selected
+
     def get_condition(self) -> models.Q:
+        values = self.matched_values()
+        path = f"{self.lookup_base}__in"
         if self.spans_many:
             try:
-                target = resolve_path(self.model_admin.model, self.lookup_kwarg)
+                target = resolve_path(self.model_admin.model, path)
             except PathError:
                 target = None  # not a path this filter can correlate: Django's join
             if target is not None and target.multi_valued:
-                return models.Q(target.exists(target.condition([("in", self.selected)])))
-        return models.Q(**{self.lookup_kwarg: self.selected})
+                return models.Q(target.exists(target.condition([("in", values)])))
+        return models.Q(**{path: values})
 
     def get_facet_counts(self, pk_attname: str, filtered_qs: Any) -> dict[str, Any]:
         distinct = lookup_spawns_duplicates(self.model_admin.opts, self.field_path)
         return {
             f"{i}__c": models.Count(
                 pk_attname,
-                filter=models.Q(**{self.lookup_base: value}),
+                filter=self.option_condition(value),
                 distinct=distinct,
             )
             for i, (value, _label) in enumerate(self.options)
         }
+
+    def option_condition(self, value: str) -> models.Q:
+        """The rows one option matches (what its facet counts)."""
+        return models.Q(**{self.lookup_base: value})
 
     def choices(self, changelist: ChangeList) -> Iterator[FilterChoice]:
         counts = self.facet_counts(changelist)

@@ -3,7 +3,7 @@
 Its changelist parts put the validating ChangeList (:mod:`.validation`) in front of the
 admin's own and add the filters' media to the page; its checks
 (:class:`~.checks.FiltersChecks`) ask each toolkit filter of ``list_filter`` whether it
-can work on its field (``toolkit.E020``-``E025``, from each filter's ``check_field``).
+can work on its field (``toolkit.E020``-``E026``, from each filter's ``check_field``).
 """
 
 from __future__ import annotations

@@ -29,10 +29,14 @@ from django.utils.translation import gettext_lazy
 from toolkit.admin_ext.links import reverse_if_routed
 from toolkit.ai.admin.column import COLUMN_SUMMARY_CHARS, SEVERITY_CLASSES
 from toolkit.ai.admin.panel import insight_view
+from toolkit.ai.admin.record_names import RECORD_NAME_ATTR, attach_record_names
 from toolkit.ai.models import RUN_AI_PERMISSION, VIEW_INSIGHT_PERMISSION, Insight
 from toolkit.query_input import QueryInputMixin
 
 __all__ = ["InsightAdmin"]
+
+#: Characters of a record's name shown in the list.
+RECORD_NAME_CHARS = 80
 
 
 class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
@@ -154,12 +158,28 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
 
     # -- columns -----------------------------------------------------------------------
 
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        # The page's rows (the template iterates the same cached list) get their
+        # records' names in one query per kind of record, not one per row.
+        attach_record_names(self.admin_site, list(changelist.result_list))
+        return changelist
+
     @admin.display(description=gettext_lazy("record"))
     def record(self, insight: Insight) -> str:
-        """The record, linked to its admin page when this site has one."""
+        """The record by its name, linked to its admin page when this site has one."""
         if not insight.object_id:
             return _("%(count)d records (digest)") % {"count": insight.record_count}
-        label = f"{insight.content_type.model} #{insight.object_id}"
+        if not hasattr(insight, RECORD_NAME_ATTR):
+            attach_record_names(self.admin_site, [insight])
+        name = getattr(insight, RECORD_NAME_ATTR, None)
+        if name is None:
+            # Deleted since (or a key its model cannot hold): say which one it was.
+            name = _("%(model)s #%(pk)s (deleted)") % {
+                "model": insight.content_type.name,
+                "pk": insight.object_id,
+            }
+        label = Truncator(name).chars(RECORD_NAME_CHARS)
         model = insight.content_type.model_class()
         if model is None or not self.admin_site.is_registered(model):
             return label

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from argparse import ArgumentParser
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,12 @@ class Command(BaseCommand):
             help=f"Products per insert and transaction (default {DEFAULT_BATCH_SIZE}).",
         )
         parser.add_argument(
+            "--today",
+            metavar="YYYY-MM-DD",
+            help="The day the catalog's 18 months of history end (default: today). The "
+            "same --seed and --today give the same rows, timestamps included.",
+        )
+        parser.add_argument(
             "--flush",
             action="store_true",
             help="Delete the whole catalog (products, categories, suppliers, tags) first.",
@@ -64,6 +71,14 @@ class Command(BaseCommand):
         products: int = options["products"]
         batch_size: int = options["batch_size"]
         labels_out: Path | None = options["labels_out"]
+        today = None
+        if options.get("today"):
+            try:
+                today = date.fromisoformat(str(options["today"]))
+            except ValueError:
+                raise CommandError(
+                    f"--today must be a date as YYYY-MM-DD, not {options['today']!r}."
+                ) from None
         if products < 0:
             raise CommandError(f"--products must be 0 or more, not {products}.")
         if batch_size < 1:
@@ -89,7 +104,7 @@ class Command(BaseCommand):
             flush_catalog()
             self.stdout.write(f"Deleted {leftovers} left without products.")
 
-        seeder = CatalogSeeder(products, seed=options["seed"], batch_size=batch_size)
+        seeder = CatalogSeeder(products, seed=options["seed"], batch_size=batch_size, today=today)
         if labels_out is None:
             report = seeder.run(progress=self._progress)
         else:
