@@ -9,6 +9,9 @@ Fixtures:
   Content-Security-Policy violation or a JavaScript error, and a screenshot of a failed
   test is saved under ``var/test-artifacts/``.
 - ``admin_page``: the same, already logged in as a superuser.
+- ``steps``: names the stages of a long walk; a failed test leaves a full-page screenshot
+  and the page's HTML named after the test and its stage (``TOOLKIT_TEST_ARTIFACTS`` or
+  ``var/test-artifacts/``).
 
 Without Chromium the tests here are skipped with one clear line; with ``CI=true`` its
 absence fails them instead, since CI must run them.
@@ -126,6 +129,48 @@ def admin_page(page, live_server, superuser):
     """A page whose browser is logged in to the admin as ``superuser``."""
     login(page, "root", "pw-root-123")
     return page
+
+
+class Steps:
+    """The named stages of a long browser walk: ``steps("export-csv")`` starts one."""
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def __call__(self, name: str) -> None:
+        self.names.append(name)
+
+    @property
+    def current(self) -> str:
+        if not self.names:
+            return "00-setup"
+        return f"{len(self.names):02d}-{self.names[-1]}"
+
+
+def artifacts_dir() -> Path:
+    """Where a failed walk leaves its evidence: ``TOOLKIT_TEST_ARTIFACTS`` when set (CI
+    uploads that directory), else ``var/test-artifacts/``."""
+    return Path(os.environ.get("TOOLKIT_TEST_ARTIFACTS") or ARTIFACTS)
+
+
+@pytest.fixture
+def steps(page, request):
+    """Names the stages of a walk; when the test fails, a full-page screenshot and the
+    page's HTML are saved as ``<test>--<NN-stage>.png`` and ``.html`` in
+    :func:`artifacts_dir`. A passing test leaves nothing behind."""
+    recorder = Steps()
+    yield recorder
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    folder = artifacts_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^\w.-]+", "_", request.node.nodeid) + f"--{recorder.current}"
+    try:
+        (folder / f"{stem}.html").write_text(page.content(), encoding="utf-8")
+        page.screenshot(path=str(folder / f"{stem}.png"), full_page=True)
+    except Exception as exc:  # a crashed page must not hide the test's own failure
+        (folder / f"{stem}.txt").write_text(f"no screenshot or HTML: {exc!r}\n")
 
 
 def login(page, username: str, password: str) -> None:
