@@ -115,6 +115,16 @@ class Demo:
             time.sleep(0.1)
         pytest.fail(f"timed out; status {self.status()}, console:\n{self.output()}")
 
+    def wait_for_output(self, text, timeout=30):
+        """The console once it shows ``text``: the status file is written before the
+        console line, so a loaded machine can read one without the other."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {text!r}; console:\n{self.output()}")
+            time.sleep(0.1)
+        return self.output()
+
     def stop(self, sig=signal.SIGTERM):
         """Stop it as honcho does: the signal to its whole process group."""
         if self.process.poll() is None:
@@ -161,7 +171,7 @@ def test_the_demo_installs_in_the_background_with_a_progress_line_then_serves(de
 
     llm.wait_for(lambda s: s.state == "ready", timeout=30)
     assert httpx.get(f"{llm.url}/models").status_code == 200  # the server took the port
-    console = llm.output()
+    console = llm.wait_for_output("ready: gemma-3-270m answers at")
     assert "pip's output in" in console and "local-llm-install.log" in console
     progress = [line for line in console.splitlines() if "so far" in line]
     assert len(progress) >= 3  # one a second here (LLM_PROGRESS_EVERY=1), 30 s by default
@@ -181,7 +191,7 @@ def test_a_failed_install_says_why_and_what_to_run_and_the_process_stays(demo):
         "then run `make llm` to try again."
     )
     assert status.notice().startswith(sentence)
-    assert sentence in llm.output()
+    assert sentence in llm.wait_for_output(sentence)
     time.sleep(0.5)
     assert llm.process.poll() is None  # under honcho an exit would stop the whole demo
     assert sentence in ask(llm.url)  # the stand-in answers with the same sentence
@@ -226,11 +236,11 @@ def test_a_server_that_stops_leaves_a_sentence_and_the_process_running(demo):
 def test_the_demo_idles_when_another_endpoint_is_configured(llm_env, tmp_path):
     llm = Demo(llm_env, tmp_path, TOOLKIT_AI_BASE_URL="https://api.example.com/v1")
     try:
-        time.sleep(1.0)
+        llm.wait_for_output("TOOLKIT_AI_BASE_URL is set")
+        time.sleep(0.5)
         assert llm.process.poll() is None  # honcho would stop the whole demo on an exit
     finally:
         llm.stop()
-    assert "TOOLKIT_AI_BASE_URL is set" in llm.output()
     assert not llm.status_file.exists()
 
 
@@ -240,11 +250,11 @@ def test_the_demo_idles_when_the_port_is_taken(llm_env, tmp_path):
         sock.listen()
         llm = Demo(llm_env, tmp_path, TOOLKIT_LLM_FAKE_INSTALL="true")
         try:
-            time.sleep(1.0)
+            llm.wait_for_output(f"127.0.0.1:{llm_env['LLM_PORT']} is already in use")
+            time.sleep(0.5)
             assert llm.process.poll() is None
         finally:
             llm.stop()
-    assert f"127.0.0.1:{llm_env['LLM_PORT']} is already in use" in llm.output()
 
 
 def test_make_llm_leaves_the_model_to_a_running_demo(llm_env, tmp_path):
