@@ -73,7 +73,7 @@ def local_llm_url(tmp_path_factory):
     if missing:
         _unavailable(
             f"the local LLM is not installed ({', '.join(missing)} missing): "
-            "run `make llm` once (builds llama-cpp-python, about 5 minutes)"
+            "run `make llm` once (builds llama-cpp-python, 12 to 17 minutes on 2 cores)"
         )
     port = _free_port()
     log_path = tmp_path_factory.mktemp("local-llm") / "server.log"

@@ -1,20 +1,5 @@
-"""What AI actions produce: one :class:`Insight` per record and run (or per selection).
-
-An insight points at any record through a generic relation, so one table serves every
-model a site lists ``ai_actions`` on. It keeps the answer (``text``, ``data``), the flags
-(rules, peer statistics and the model, each with its ``source``), the provenance
-(endpoint, model, prompt version and hash, tokens, latency, who asked, which job) and an
-``input_hash`` that lets a later run skip a record whose input has not changed.
-
-The models belong to the app ``toolkit.ai`` (label ``toolkit_ai``), so the permission AI
-actions ask for by default is ``toolkit_ai.run_ai`` (:data:`RUN_AI_PERMISSION`). They were
-in the core app ``toolkit`` before; their tables keep the names they had there
-(``toolkit_insight``, ...), and the migration that moved them kept every row, id and
-granted permission.
-
-:class:`AIUsage` and :class:`AIReservation` hold the daily record limit's ledger (see
-:mod:`toolkit.ai.limits`).
-"""
+"""The :class:`Insight`: what one AI action run produced for one record or selection,
+with its provenance (see :mod:`toolkit.ai.models`)."""
 
 from __future__ import annotations
 
@@ -30,88 +15,15 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from toolkit.ai.permissions import RUN_AI_PERMISSION, VIEW_INSIGHT_PERMISSION, permission_name
-from toolkit.exceptions import ToolkitConfigurationError
-
-__all__ = [
-    "MODEL_SOURCE",
-    "RUN_AI_PERMISSION",
-    "SEVERITY_RANK",
-    "VIEW_INSIGHT_PERMISSION",
-    "AIReservation",
-    "AIUsage",
-    "FlagOrigin",
-    "GroundingStatus",
-    "Insight",
-    "InsightQuerySet",
-    "InsightStatus",
-    "ReviewStatus",
-    "Severity",
-    "flag_origin",
-    "max_severity",
-    "permission_name",
-]
-
-if not apps.is_installed("toolkit.ai"):
-    # Django's own message would name the model class; this one names the fix.
-    raise ToolkitConfigurationError(
-        "The AI features need 'toolkit.ai' in INSTALLED_APPS: add it after 'toolkit' "
-        "and run migrate (its models, admin and checks live in that app)."
-    )
-
-
-class Severity(models.TextChoices):
-    NONE = "", _("none")
-    INFO = "info", _("info")
-    WARNING = "warning", _("warning")
-    CRITICAL = "critical", _("critical")
-
-
-#: Order of severities, stored as ``Insight.severity_rank`` for sorting and filtering.
-SEVERITY_RANK: dict[str, int] = {"": 0, "info": 1, "warning": 2, "critical": 3}
-
-
-#: The ``source`` of a flag the model wrote: a suggestion, never a fact.
-MODEL_SOURCE = "model"
-
-
-def max_severity(flags: Iterable[dict[str, Any]]) -> str:
-    """The highest severity among ``flags`` ("" for none)."""
-    best = ""
-    for flag in flags:
-        severity = flag.get("severity", "")
-        if SEVERITY_RANK.get(severity, 0) > SEVERITY_RANK[best]:
-            best = severity
-    return best
-
-
-class FlagOrigin(models.TextChoices):
-    """Who raised an insight's flags: the rules and peer statistics (facts computed
-    from the database), the model (suggestions), or both."""
-
-    NONE = "", _("no flags")
-    FACTS = "facts", _("rules or statistics")
-    MODEL = "model", _("model suggestions")
-    BOTH = "both", _("both")
-
-
-def flag_origin(flags: Iterable[dict[str, Any]]) -> str:
-    """The :class:`FlagOrigin` of ``flags``."""
-    sources = {flag.get("source") == MODEL_SOURCE for flag in flags if isinstance(flag, dict)}
-    if sources == {True, False}:
-        return FlagOrigin.BOTH
-    if sources == {True}:
-        return FlagOrigin.MODEL
-    return FlagOrigin.FACTS if sources else FlagOrigin.NONE
-
-
-class GroundingStatus(models.TextChoices):
-    """How much of an answer's text the values sent bear out (:mod:`toolkit.ai.grounding`)."""
-
-    NONE = "", _("not checked")
-    VERIFIED = "verified", _("verified")
-    PARTLY = "partly", _("partly unverified")
-    UNVERIFIED = "unverified", _("unverified")
+from toolkit.ai.models.flags import (
+    MODEL_SOURCE,
+    SEVERITY_RANK,
+    FlagOrigin,
+    GroundingStatus,
+    Severity,
+    flag_origin,
+    max_severity,
+)
 
 
 class InsightStatus(models.TextChoices):
@@ -345,56 +257,6 @@ class Insight(models.Model):
         """What the grounding check found (``data["grounding"]``), or ``{}``."""
         found = self.data.get("grounding") if isinstance(self.data, dict) else None
         return found if isinstance(found, dict) else {}
-
-
-class AIUsage(models.Model):
-    """Records one person has sent to the AI, or set aside for runs and jobs not done
-    yet, on one day (UTC): what ``TOOLKIT_AI_DAILY_RECORD_LIMIT`` is checked against.
-
-    One row per person and day, changed only by conditional updates in
-    :mod:`toolkit.ai.limits`, so two requests at the same moment cannot both pass.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
-    )
-    day = models.DateField(_("day"))
-    #: Records answered, plus those reserved and not yet sent.
-    records = models.PositiveIntegerField(_("records"), default=0)
-
-    class Meta:
-        db_table = "toolkit_aiusage"
-        verbose_name = _("AI usage")
-        verbose_name_plural = _("AI usage")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "day"], name="toolkit_aiusage_user_day"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.records} records on {self.day}"
-
-
-class AIReservation(models.Model):
-    """Records counted in an :class:`AIUsage` for a run or a job that has not sent them
-    yet. Each record leaves it when it ends: answered (it stays counted), failed,
-    unchanged or cancelled (given back to the day's limit)."""
-
-    usage = models.ForeignKey(
-        AIUsage, verbose_name=_("usage"), on_delete=models.CASCADE, related_name="reservations"
-    )
-    #: The ``toolkit.jobs`` Job the records are for (none for a run in a request or
-    #: the batch command). Not a foreign key, like ``Insight.job_id``.
-    job_id = models.PositiveBigIntegerField(_("job"), null=True, blank=True, unique=True)
-    records = models.PositiveIntegerField(_("records"), default=0)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        db_table = "toolkit_aireservation"
-        verbose_name = _("AI reservation")
-        verbose_name_plural = _("AI reservations")
-
-    def __str__(self) -> str:
-        return f"{self.records} records reserved"
 
 
 def _without_nul(value: Any) -> Any:
