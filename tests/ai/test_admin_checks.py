@@ -1,4 +1,4 @@
-"""System checks of AIActionsMixin's options: toolkit.E100-E110 and W100."""
+"""System checks of AIActionsMixin's options: toolkit.E100-E112 and W100."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from demo.catalog.admin import ProductAdmin
 from demo.catalog.models import Product
-from toolkit.ai.actions import ProposeFieldAction, SummarizeAction
+from toolkit.ai.actions import FlagAnomaliesAction, ProposeFieldAction, SummarizeAction
 from toolkit.ai.admin import AIActionsMixin
 from toolkit.ai.rules import Rule
 from toolkit.ai.sources import Related
@@ -159,3 +159,28 @@ def test_the_ai_checks_run_beside_the_admins_own_checks_class():
     assert [m.id for m in AIActionsChecks().check(admin_class(Product, admin.AdminSite()))] == [
         "toolkit.E104"
     ]
+
+
+@pytest.mark.parametrize(
+    "options, said",
+    [
+        ({"text_fields": ["nme"]}, "text_fields of catalog.Product: 'nme' is not a field"),
+        ({"text_fields": ["reviews"]}, "'reviews' is not a field"),
+        ({"peer_fields": ["name"]}, "'name' is not a number field"),
+        ({"peer_scales": {"price": "cubic"}}, "the scale must be one of"),
+    ],
+)
+def test_e112_an_anomaly_actions_own_options_are_checked_at_start_up(options, said):
+    peers = {"ai_peer_group": "category", "ai_peer_fields": ["price"]}
+    checked = ai_admin(ai_actions=[FlagAnomaliesAction(**options)], **peers)
+    messages = [m for m in checked(Product, admin.AdminSite()).check() if m.id == "toolkit.E112"]
+    assert len(messages) == 1
+    assert said in messages[0].msg and "FlagAnomaliesAction" in messages[0].msg
+
+
+def test_e112_right_anomaly_options_pass():
+    action = FlagAnomaliesAction(
+        text_fields=["name", "reviews.text"], peer_fields=["cost"], peer_scales={"cost": "log"}
+    )
+    peers = {"ai_peer_group": "category", "ai_peer_fields": ["price"]}
+    assert ids(ai_admin(ai_actions=[action], **peers)) == []

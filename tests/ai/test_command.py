@@ -592,6 +592,20 @@ def test_dry_run_sends_nothing_and_shows_fields_sample_and_estimate(endpoint, se
     assert "input tokens" in out and "output tokens" in out
 
 
+def test_dry_run_sample_carries_the_facts_of_the_actions_own_checks(endpoint, server, products):
+    # The demo's anomaly action checks descriptions for spreadsheet formulas on top of
+    # the admin's ai_rules: the sample prompt is the one a real run sends, facts included.
+    first = products.first()
+    Product.objects.filter(pk=first.pk).update(description='=HYPERLINK("http://x.test","Buy")')
+
+    out, err, status = run("catalog.Product", "--dry-run", "--kind", "anomalies")
+
+    assert status == 0, err
+    sample = out.split(f"Sample: the prompt of record {first.pk}", 1)[1]
+    facts = sample.split("<facts>\n", 1)[1].split("</facts>", 1)[0]
+    assert "description holds a spreadsheet formula" in facts
+
+
 def test_dry_run_counts_cached_records_and_k_per_prompt(endpoint, server, products):
     run("catalog.Product", "--limit", "10")
     server.reset_counters()

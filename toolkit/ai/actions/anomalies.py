@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
@@ -21,14 +21,10 @@ from toolkit.ai.detectors import DEFAULT_TEXT_CHECKS, SuspiciousText, TextCheck
 from toolkit.ai.grounding import MODEL_SOURCE, ground_flags
 from toolkit.ai.models import SEVERITY_RANK, Insight
 from toolkit.ai.rules import Rule
-from toolkit.ai.runs import RecordRun
 from toolkit.ai.runs.grounding import payload_values
 from toolkit.ai.sources import AISource, RecordPayload
 from toolkit.ai.statistics import PeerStatistics
 from toolkit.exceptions import ToolkitConfigurationError
-
-if TYPE_CHECKING:
-    from toolkit.ai.runs import Run, RunOptions
 
 __all__ = ["MODEL_KIND", "FlagAnomaliesAction"]
 
@@ -136,20 +132,6 @@ class FlagAnomaliesAction(AIAction):
             self.text_checks = tuple(text_checks)
 
     # -- what is found before the model is asked ----------------------------------------
-
-    def new_run(
-        self,
-        source: AISource,
-        records: models.QuerySet[Any] | Iterable[models.Model],
-        options: RunOptions | None = None,
-    ) -> Run:
-        """A run over the source with this action's rules, text checks and peer fields
-        added (see :meth:`get_source`)."""
-        source = self.get_source(source)
-        run = super().new_run(source, records, options)
-        if isinstance(run, RecordRun):
-            run.statistics = self.get_statistics(source)
-        return run
 
     def get_source(self, source: AISource) -> AISource:
         """``source`` with :meth:`get_rules` and :meth:`get_peer_fields` (itself when

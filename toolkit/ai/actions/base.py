@@ -17,8 +17,10 @@ from toolkit.ai.models import Insight
 from toolkit.ai.permissions import RUN_AI_PERMISSION
 from toolkit.ai.prompts import render_prompt
 from toolkit.ai.runs.base import Records, Run, RunOptions
+from toolkit.ai.runs.facts import peer_statistics
 from toolkit.ai.runs.records import RecordRun
 from toolkit.ai.sources import AISource, RecordPayload, dumps_data
+from toolkit.ai.statistics import PeerStatistics
 from toolkit.exceptions import ToolkitConfigurationError
 
 if TYPE_CHECKING:
@@ -96,7 +98,18 @@ class AIAction:
 
         Override :attr:`run_class` (or this) for an action that runs another way.
         """
-        return self.run_class(self, source, records, options or RunOptions())
+        return self.run_class(self, self.get_source(source), records, options or RunOptions())
+
+    def get_source(self, source: AISource) -> AISource:
+        """The source a run of this action reads: ``source`` itself. An action that adds
+        rules or fields of its own (:class:`~toolkit.ai.actions.FlagAnomaliesAction`)
+        returns a copy with them, so that every run, estimate and dry run sees them."""
+        return source
+
+    def get_statistics(self, source: AISource) -> PeerStatistics | None:
+        """The peer statistics a run over ``source`` computes as facts (only for an action
+        that :attr:`uses_facts`): the source's peer group and fields, if it has both."""
+        return peer_statistics(source)
 
     def get_review_url(self, model_admin: admin.ModelAdmin[Any]) -> str | None:
         """Where a person reviews what a run stored, when the insights list would only

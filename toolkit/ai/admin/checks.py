@@ -20,6 +20,8 @@ toolkit.E108   a proposal action's ``proposal_field`` is not an editable field
 toolkit.E109   two ``ai_actions`` share a name
 toolkit.E110   ``toolkit.jobs`` is not installed
 toolkit.E111   ``ai_value_max_chars`` or ``ai_max_input_chars`` is not a positive integer
+toolkit.E112   an action's own options are wrong (a ``FlagAnomaliesAction``'s
+               ``text_fields``, ``peer_fields`` or ``peer_scales``), as its runs would say
 =============  ==========================================================================
 """
 
@@ -36,7 +38,7 @@ from django.db import models
 
 from toolkit.ai.actions import AIAction, resolve_action
 from toolkit.ai.rules import Rule
-from toolkit.exceptions import ToolkitError
+from toolkit.exceptions import ToolkitConfigurationError, ToolkitError
 
 __all__ = ["AIActionsChecks"]
 
@@ -229,6 +231,7 @@ class AIActionsChecks(ModelAdminChecks):
                 )
                 continue
             names.append(action.name)
+            yield from self._check_ai_action_options(obj, action)
             if action.result != "proposal":
                 continue
             try:
@@ -251,6 +254,26 @@ class AIActionsChecks(ModelAdminChecks):
                 f"{where}.ai_actions lists actions with the same name: {', '.join(duplicates)}.",
                 "Give each AIAction subclass its own `name`.",
                 "toolkit.E109",
+            )
+
+    def _check_ai_action_options(self, obj: Any, action: AIAction) -> Iterator[checks.CheckMessage]:
+        """What a run of ``action`` would refuse, said at start-up instead: the source the
+        action builds (its own rules, text and peer fields) and its peer statistics."""
+        try:
+            source = obj.get_ai_source()
+        except Exception:  # a bad ai_* option, which its own check reports
+            return
+        try:
+            source = action.get_source(source)
+            if action.uses_facts:
+                action.get_statistics(source)
+        except ToolkitConfigurationError as error:
+            yield _error(
+                obj,
+                f"{_where(obj)}.ai_actions: {type(action).__name__}: {error}",
+                "Fix the options the action is built with (FlagAnomaliesAction("
+                "text_fields=..., peer_fields=..., peer_scales=...)).",
+                "toolkit.E112",
             )
 
     def _check_ai_background_threshold(self, obj: Any) -> Iterator[checks.CheckMessage]:

@@ -33,7 +33,6 @@ from toolkit.ai.runs import (
     RunOptions,
     RunReport,
     findings,
-    peer_statistics,
 )
 from toolkit.ai.sources import AISource
 from toolkit.exceptions import AILimitExceeded
@@ -233,7 +232,8 @@ class RecordBatch(Batch):
     def show_sample(self) -> None:
         """The messages of the first record, as the model would read them."""
         plan, out = self.plan, self.console.stdout
-        action, source = plan.action, plan.source
+        action = plan.action
+        source = action.get_source(plan.source)
         first = plan.queryset.order_by("pk").values_list("pk", flat=True).first()
         if first is None:
             return
@@ -241,7 +241,7 @@ class RecordBatch(Batch):
         if not payloads:
             return
         payload = payloads[0]
-        statistics = peer_statistics(source) if action.uses_facts else None
+        statistics = action.get_statistics(source) if action.uses_facts else None
         payload.facts = findings(action, source, [first], statistics).get(payload.pk, [])
         out.write(f"Sample: the prompt of record {payload.pk}, as it would be sent:")
         for message in action.get_batch_messages([payload], source):

@@ -34,7 +34,7 @@ from toolkit.ai.conf import conf
 from toolkit.ai.models import Insight, InsightStatus
 from toolkit.ai.prompts import hash_json, messages_chars, messages_text
 from toolkit.ai.runs.base import Records, Run, RunAction, RunOptions
-from toolkit.ai.runs.facts import findings, input_hash, peer_statistics
+from toolkit.ai.runs.facts import findings, input_hash
 from toolkit.ai.runs.grounding import ground_record_answer, payload_values
 from toolkit.ai.runs.report import DryRun, RunReport
 from toolkit.ai.runs.store import InsightWriter
@@ -74,7 +74,7 @@ class RecordRun(Run):
             raise ValueError("records_per_prompt must be at least 1.")
         super().__init__(action, source, records, options)
         self.batch = options.records_per_prompt > 1
-        self.statistics = peer_statistics(source) if action.uses_facts else None
+        self.statistics = action.get_statistics(source) if action.uses_facts else None
         self.schema = action.get_batch_schema() if self.batch else action.get_schema()
         # Requests handed to the client, and whether the plan ran to its end: requests
         # are counted as they are answered (or fail), so read-ahead requests that a
