@@ -12,7 +12,8 @@ markup              HTML tags, comments, ``javascript:`` links, Markdown links a
 formula             what a spreadsheet would run: ``=``, ``@``, ``+``/``-`` before a
                     formula, a tab or carriage return at the start of a cell
 prompt_injection    text addressed to a model: "ignore previous instructions",
-                    "you are an AI", "system prompt", role markers
+                    "you are an AI", "system prompt", role markers; in English,
+                    German, French, Spanish, Italian, Portuguese and Dutch
 control_characters  control characters, zero-width and bidirectional marks, Unicode
                     tag characters
 ==================  ================================================================

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 from django.db.models import Q
 
+from toolkit.ai.detectors.base import CONTENT_SOURCE, TextCheck, excerpt
+from toolkit.ai.detectors.injection import PromptInjection
 from toolkit.ai.rules import SEVERITIES, RecordRule
 from toolkit.exceptions import ToolkitConfigurationError
 
@@ -30,47 +32,6 @@ __all__ = [
     "SuspiciousText",
     "TextCheck",
 ]
-
-#: Characters of evidence shown on each side of what was found.
-CONTEXT_CHARS = 24
-#: The longest evidence a flag keeps.
-EVIDENCE_MAX_CHARS = 90
-
-
-class TextCheck:
-    """One kind of suspicious content. Subclass it: set :attr:`kind`, :attr:`severity`
-    and :attr:`reason`, and implement :meth:`find`."""
-
-    #: The flag's ``kind`` ("markup").
-    kind: ClassVar[str] = ""
-    severity: ClassVar[str] = "warning"
-    #: What the flag says, after the field's name.
-    reason: ClassVar[str] = ""
-
-    def find(self, text: str) -> str | None:
-        """The evidence of suspicious content in ``text`` (a short excerpt), or ``None``."""
-        raise NotImplementedError(f"{type(self).__name__} must implement find().")
-
-    def flag(self, path: str, evidence: str, rule: str) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "field": path,
-            "severity": self.severity,
-            "reason": f"{path.replace('_', ' ')} {self.reason}",
-            "source": SuspiciousText.source,
-            "rule": rule,
-            "value": evidence,
-        }
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
 
 #: The elements :class:`Markup` knows by name.
 _ELEMENTS = """
@@ -153,74 +114,6 @@ class SpreadsheetFormula(TextCheck):
         return None
 
 
-class PromptInjection(TextCheck):
-    """Text addressed to a model rather than to a person: orders to ignore its
-    instructions, "you are an AI", "system prompt", chat role markers, asking it to flag
-    nothing. Read case-blind, with compatibility forms folded (full-width letters) and
-    invisible characters dropped, so "ig\\u200bnore" is "ignore"."""
-
-    kind = "prompt_injection"
-    severity = "critical"
-    reason = "is addressed to a model (instructions, a role, a system prompt)."
-    patterns: ClassVar[tuple[re.Pattern[str], ...]] = tuple(
-        re.compile(pattern)
-        for pattern in (
-            # "ignore all previous instructions", "disregard the above rules"
-            r"\b(?:ignore|disregard|forget|override|bypass|skip)\b[^.!?\n]{0,30}?"
-            r"\b(?:previous|prior|above|earlier|preceding|foregoing|original|initial|system)\b"
-            r"[^.!?\n]{0,20}?\b(?:instructions?|prompts?|rules|directions|guidelines|context"
-            r"|messages?|constraints|directives|commands)\b",
-            r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all|any|every|your|these|those)"
-            r"\s+(?:of\s+)?(?:your\s+|the\s+)?(?:instructions?|prompts?|directives)\b",
-            # "you are an AI.", "you are now a helpful assistant that..."
-            r"\byou\s+are\s+(?:now\s+|actually\s+|just\s+)?(?:an?\s+|the\s+)?(?:helpful\s+)?"
-            r"(?:ai|a\.i\.|artificial intelligence|(?:large\s+)?language model|llm|chatbot"
-            r"|chat bot|assistant|gpt|bot|model)\b(?=\s*(?:$|[.,;:!?)\-]|(?:model|assistant"
-            r"|system|that|who|which|and|with|trained|designed|built|tasked|reading"
-            r"|processing|reviewing|here|now|named|called)\b))",
-            r"\bas an?\s+(?:ai|a\.i\.|(?:large\s+)?language model|llm)\s*(?:,|language model\b"
-            r"|model\b|assistant\b)",
-            r"\bsystem\s+prompt\b|\bsystem\s+(?:message|instructions?)\s*:",
-            r"\b(?:dan|jailbreak)\s+mode\b|\bjailbr(?:eak|oken)\b",
-            r"\bprompt\s+injection\b",
-            r"<\|?\s*(?:im_start|im_end|system|endoftext|assistant)\s*\|?>|\[/?inst\]|<</?sys>>",
-            r"(?:^|\s)#{2,}\s*(?:system|instructions?|response|assistant)\b",
-            r"\bnew\s+(?:instructions?|task|prompt)\s*:",
-            r"\b(?:dear|hey|hi|hello|attention|note to|message to)\s+(?:the\s+)?"
-            r"(?:ai|a\.i\.|llm|(?:ai\s+|language\s+)model|chatbot|chat bot|assistant|gpt|bot)\b",
-            r"\bif\s+you\s+are\s+an?\s+(?:ai|a\.i\.|llm|language model|chatbot|bot|automated"
-            r"|assistant|model)\b",
-            r"\bto\s+(?:the|any)\s+(?:ai|llm|language model|model|assistant|bot)\s+(?:reading"
-            r"|processing|reviewing|analy[sz]ing|summari[sz]ing|checking)\b",
-            r"\b(?:do\s+not|don't|never|must\s+not)\s+(?:flag|report\s+(?:any|anything|this"
-            r"|anomal))",
-            r"\b(?:mark|classify|rate|report|treat|consider|label)\s+(?:this|the)\s+(?:record"
-            r"|product|item|entry|listing|row)\s+as\s+(?:clean|normal|ok|okay|valid|safe"
-            r"|fine|correct|compliant)\b",
-            r"\b(?:report|return|output|respond\s+with|reply\s+with|answer\s+with)\s+(?:no|zero"
-            r"|an\s+empty|empty)\s+(?:anomal\w*|flags?|issues|findings|list|array)\b",
-            r"[\"']?flags[\"']?\s*[:=]\s*\[\s*\]",
-            r"\b(?:reveal|print|repeat|show|leak)\s+(?:me\s+)?(?:your\s+(?:system\s+)?"
-            r"(?:prompt|instructions)|the\s+system\s+prompt)\b",
-            r"\bpretend\s+(?:to\s+be|(?:that\s+)?you\s+are)\s+(?:an?\s+|the\s+)?(?:ai|llm"
-            r"|language model|assistant|unfiltered|jailbroken|different|another)\b",
-            r"\bfrom\s+now\s+on,?\s+you\s+(?:are|must|will\s+(?:act|respond|answer|reply"
-            r"|ignore|only))\b",
-            r"\b(?:act|acting|behave)\s+as\s+(?:an?\s+|the\s+)?(?:ai|llm|unfiltered|jailbroken"
-            r"|administrator|admin|developer)\b",
-            r"\byou\s+(?:must|will|shall)\s+(?:now\s+)?(?:obey|comply\s+with\s+(?:these|my"
-            r"|the\s+following))\b",
-        )
-    )
-
-    def find(self, text: str) -> str | None:
-        folded = fold(text)
-        for pattern in self.patterns:
-            if match := pattern.search(folded):
-                return excerpt(folded, match.start(), match.end())
-        return None
-
-
 class ControlCharacters(TextCheck):
     """Control characters (but tab, line feed and carriage return), zero-width and
     bidirectional marks (which hide or reorder text on screen), and Unicode's tag
@@ -260,7 +153,7 @@ class SuspiciousText(RecordRule):
     """Flags text fields (dotted paths, across relations too: ``reviews.text``) in which
     one of ``checks`` finds suspicious content: one flag per field and kind."""
 
-    source: ClassVar[str] = "content"
+    source: ClassVar[str] = CONTENT_SOURCE
 
     fields: tuple[str, ...] = ()
     checks: tuple[TextCheck, ...] = ()
@@ -308,36 +201,3 @@ class SuspiciousText(RecordRule):
                 if evidence is not None:
                     flags.append(check.flag(path, evidence, self.name))
         return flags
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def fold(text: str) -> str:
-    """``text`` as the prompt-injection patterns read it: compatibility forms folded
-    (NFKC), invisible characters dropped, runs of spaces made one, case-blind."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
-    return _SPACES.sub(" ", text).casefold()
-
-
-def excerpt(text: str, start: int, end: int) -> str:
-    """What was found between ``start`` and ``end``, with some context, invisible and
-    control characters shown as ``\\uXXXX``."""
-    begin = max(0, start - CONTEXT_CHARS)
-    shown = text[begin : min(len(text), end + CONTEXT_CHARS)]
-    visible = "".join(_visible(char) for char in shown)
-    prefix = "…" if begin else ""
-    suffix = "…" if end + CONTEXT_CHARS < len(text) else ""
-    if len(visible) > EVIDENCE_MAX_CHARS:
-        visible = visible[: EVIDENCE_MAX_CHARS - 1]
-        suffix = "…"
-    return f"{prefix}{visible}{suffix}"
-
-
-def _visible(char: str) -> str:
-    if char == "\n":
-        return " "
-    if unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs"):
-        return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
-    return char
