@@ -159,6 +159,9 @@ else:
             "CONCURRENCY": 1,
             "MAX_TOKENS": 256,
             "MERGE_SYSTEM_PROMPT": True,
+            # llama-cpp-python's server refuses json_schema (a 500) and turns the schema
+            # of a json_object request into a grammar: ask for that form first.
+            "RESPONSE_FORMAT": "json_object_with_schema",
             "OPTIONS": {"temperature": 0},
             # While the model is being installed (or starting, or failed), an AI action
             # says so and queues nothing: the status file below says where it stands.

@@ -112,6 +112,7 @@ def local_model(settings, local_llm_url):
             "CONCURRENCY": 1,
             "MAX_TOKENS": 256,
             "MERGE_SYSTEM_PROMPT": True,
+            "RESPONSE_FORMAT": "json_object_with_schema",
             "OPTIONS": {"temperature": 0},
         }
     }

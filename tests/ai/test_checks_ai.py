@@ -144,6 +144,17 @@ def test_empty_key_variable_is_W050_too(monkeypatch):
     only(run({"default": {**LOCAL, "API_KEY_ENV": "TEST_AI_EMPTY_KEY"}}), "toolkit.W050")
 
 
+@pytest.mark.parametrize("value", ["json", "JSON_SCHEMA", 1, True])
+def test_a_response_format_that_is_no_known_form_is_E098(value):
+    message = only(run({"default": {**LOCAL, "RESPONSE_FORMAT": value}}), "toolkit.E098")
+    assert "json_object_with_schema" in message.msg
+
+
+@pytest.mark.parametrize("value", [None, "json_schema", "json_object_with_schema", "text"])
+def test_a_known_response_format_passes_and_is_no_unknown_key(value):
+    assert run({"default": {**LOCAL, "RESPONSE_FORMAT": value}}) == []
+
+
 def test_unknown_endpoint_key_is_W051_with_a_suggestion():
     message = only(run({"default": {**LOCAL, "MAX_TOKEN": 100}}), "toolkit.W051")
     assert "'MAX_TOKENS'" in message.hint

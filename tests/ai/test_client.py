@@ -575,6 +575,40 @@ def test_the_form_an_endpoint_takes_is_remembered_for_every_later_client(make_cl
     assert again.complete(MESSAGES, schema=SCHEMA).response_format == "json_schema"
 
 
+def test_an_endpoints_response_format_is_asked_for_first_and_falls_back_from_there(make_client):
+    # RESPONSE_FORMAT names the form a server is known to take: no request is refused.
+    client, script = make_client(
+        _reject({"json_schema"}), response_format="json_object_with_schema"
+    )
+    result = client.complete(MESSAGES, schema=SCHEMA)
+    assert (result.response_format, result.attempts) == ("json_object_with_schema", 1)
+    assert [body["response_format"]["type"] for body in script.bodies] == ["json_object"]
+
+    # A server that takes less than the form named still falls back, and is remembered.
+    client, script = make_client(
+        _reject({"json_schema", "json_object_with_schema"}),
+        base_url="http://plain.test/v1",
+        response_format="json_object_with_schema",
+    )
+    assert client.complete(MESSAGES, schema=SCHEMA).response_format == "json_object"
+    later, script = make_client(
+        ok(), base_url="http://plain.test/v1", response_format="json_object_with_schema"
+    )
+    later.complete(MESSAGES, schema=SCHEMA)
+    assert script.bodies[0]["response_format"] == {"type": "json_object"}
+
+
+def test_an_endpoints_response_format_comes_from_its_setting():
+    config = EndpointConfig.from_setting(
+        "local", {"BASE_URL": "http://x.test/v1", "MODEL": "m", "RESPONSE_FORMAT": "text"}
+    )
+    assert config.response_format == "text"
+    assert (
+        EndpointConfig.from_setting("d", {"BASE_URL": "http://x/v1", "MODEL": "m"}).response_format
+        is None
+    )
+
+
 def test_a_fallback_is_logged_once_at_info_however_many_requests_met_it(caplog):
     # Four requests in flight are all refused json_schema before any answer comes back.
     refused = threading.Barrier(4, timeout=5)

@@ -71,6 +71,12 @@ AI_ENDPOINT_DEFAULTS: dict[str, Any] = {
     # when it can. While it gives a sentence, the admin's AI actions say it and send
     # nothing (``AIActionsMixin.get_ai_unavailable_reason``). None: never asked.
     "UNAVAILABLE_REASON": None,
+    # The structured output to ask the endpoint for first: "json_schema",
+    # "json_object_with_schema", "json_object" or "text" (toolkit.ai.client.formats).
+    # None asks for json_schema and falls back once per process to what the endpoint
+    # takes; name the form of a server known to reject json_schema (llama-cpp-python's
+    # answers it with a 500) so that not even one request is refused.
+    "RESPONSE_FORMAT": None,
 }
 
 

@@ -10,6 +10,7 @@
             "TIMEOUT": 60, "CONNECT_TIMEOUT": 5, "MAX_RETRIES": 2,
             "CONCURRENCY": 4, "MAX_TOKENS": 512, "OPTIONS": {"temperature": 0},
             "MERGE_SYSTEM_PROMPT": False,             # True for Gemma on llama.cpp
+            "RESPONSE_FORMAT": None,                  # or a form of client.formats.FORMATS
         },
     }
 
@@ -50,6 +51,8 @@ class EndpointConfig:
     max_tokens: int = AI_ENDPOINT_DEFAULTS["MAX_TOKENS"]
     options: dict[str, Any] = field(default_factory=dict)
     merge_system_prompt: bool = AI_ENDPOINT_DEFAULTS["MERGE_SYSTEM_PROMPT"]
+    #: The structured output asked for first (``None``: the strictest, ``json_schema``).
+    response_format: str | None = AI_ENDPOINT_DEFAULTS["RESPONSE_FORMAT"]
 
     @classmethod
     def from_setting(cls, name: str, value: dict[str, Any]) -> EndpointConfig:
@@ -67,6 +70,7 @@ class EndpointConfig:
             max_tokens=int(merged["MAX_TOKENS"]),
             options=dict(merged["OPTIONS"] or {}),
             merge_system_prompt=bool(merged["MERGE_SYSTEM_PROMPT"]),
+            response_format=merged["RESPONSE_FORMAT"] or None,
         )
 
     @property

@@ -12,7 +12,8 @@ JSON object in the text is taken (:func:`~toolkit.ai.client.answers.parse_json_a
 The form an endpoint answered in is remembered for the process
 (:data:`accepted_formats`), by its URL and model: every later client, run and job chunk
 asks for that form first, so an endpoint is asked in a form it rejects once per process
-rather than once per run.
+rather than once per run. An endpoint's ``RESPONSE_FORMAT`` names the form to ask for
+first, for a server known to refuse the stricter ones.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "RESAMPLE_TEMPERATURE",
     "AcceptedFormats",
     "accepted_formats",
+    "configured_format",
     "forget_accepted_formats",
     "rejects_format",
     "request_body",
@@ -71,15 +73,16 @@ class AcceptedFormats:
         self._indexes: dict[tuple[str, str], int] = {}
 
     def first(self, endpoint: EndpointConfig) -> int:
-        """Index into :data:`FORMATS` of the form to ask ``endpoint`` for first."""
-        return self._indexes.get(_endpoint_key(endpoint), 0)
+        """Index into :data:`FORMATS` of the form to ask ``endpoint`` for first: the one
+        it answered in, else its ``RESPONSE_FORMAT``, else the strictest."""
+        return self._indexes.get(_endpoint_key(endpoint), configured_format(endpoint))
 
     def learn(self, endpoint: EndpointConfig, index: int) -> bool:
         """Remember that ``endpoint`` answered in ``FORMATS[index]``; ``True`` when that is
         news (a form below the one it was asked for first until now)."""
         key = _endpoint_key(endpoint)
         with self._lock:
-            if index <= self._indexes.get(key, 0):
+            if index <= self._indexes.get(key, configured_format(endpoint)):
                 return False
             self._indexes[key] = index
             return True
@@ -98,6 +101,13 @@ def forget_accepted_formats() -> None:
     """Forget the structured output every endpoint accepted (for tests, or after an
     endpoint's server was upgraded while the site runs)."""
     accepted_formats.forget()
+
+
+def configured_format(endpoint: EndpointConfig) -> int:
+    """Index into :data:`FORMATS` of the endpoint's ``RESPONSE_FORMAT`` (0 when unset; the
+    system check ``toolkit.E098`` reports a value that is not one of them)."""
+    form = endpoint.response_format
+    return FORMATS.index(form) if form in FORMATS else 0
 
 
 def _endpoint_key(endpoint: EndpointConfig) -> tuple[str, str]:
