@@ -104,8 +104,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 hint=(
                     f"Did you mean {close[0]}?"
                     if close
-                    else "Remove it, or see the README for the settings the toolkit reads "
-                    "(a part's settings are known while the part is in INSTALLED_APPS)."
+                    else "Remove it, or see the settings reference (docs/reference/settings.md) "
+                    "for what the toolkit reads (a part's settings are known while the part is in "
+                    "INSTALLED_APPS)."
                 ),
                 id="toolkit.W001",
             )

@@ -270,7 +270,8 @@ class AIActionsChecks(ModelAdminChecks):
         except ToolkitConfigurationError as error:
             yield _error(
                 obj,
-                f"{_where(obj)}.ai_actions: {type(action).__name__}: {error}",
+                f"{_where(obj)}.ai_actions: the options of {type(action).__name__} are "
+                f"wrong: {error}",
                 "Fix the options the action is built with (FlagAnomaliesAction("
                 "text_fields=..., peer_fields=..., peer_scales=...)).",
                 "toolkit.E112",

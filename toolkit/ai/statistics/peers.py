@@ -38,7 +38,7 @@ class PeerStatistics:
     model: type[models.Model]
     group: str
     fields: list[str]
-    #: |z| from which a value is flagged...
+    #: ``|z|`` from which a value is flagged...
     threshold: float = 3.5
     #: ...and from which the flag is critical rather than a warning.
     critical_threshold: float = 7.0
