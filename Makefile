@@ -25,7 +25,7 @@ LLM_PASS        = $(VENV)/bin/pytest -p no:xdist -m local_llm $(PYTEST_ARGS) || 
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench llm \
-	django-admin-suite django-admin-suite-legacy
+	django-admin-suite django-admin-suite-legacy docs wheel-check wheel-check-legacy
 
 help:
 	@echo "make demo         set up and run the demo admin at http://127.0.0.1:8000/admin/"
@@ -36,6 +36,8 @@ help:
 	@echo "                  ModelAdmin swapped in (django-admin-suite-legacy: on Django 5.2)"
 	@echo "make bench        benchmarks (PostgreSQL), printing ratios"
 	@echo "make llm          serve the local LLM (Gemma 3 270M via llama.cpp) on http://127.0.0.1:8001/v1"
+	@echo "make docs         the documentation site into var/docs/ (Sphinx, warnings are errors)"
+	@echo "make wheel-check  build the wheel and sdist, install the wheel into a new project and use its admin"
 
 venv:
 	@scripts/bootstrap $(VENV) $(BOOTSTRAP_ARGS)
@@ -99,3 +101,20 @@ django-admin-suite-legacy:
 
 bench: venv
 	@$(PY) bench/run.py $(BENCH)
+
+# The documentation site (docs/, Sphinx + Furo + MyST) into var/docs/index.html. Installs
+# the `docs` extra when missing; -E rereads every page, since the reference pages are
+# generated from toolkit/'s code, which Sphinx does not watch; -W: a warning fails.
+docs: venv
+	@$(PY) -c "import sphinx, furo, myst_parser" 2>/dev/null || $(VENV)/bin/pip install --quiet -e ".[docs]"
+	@$(VENV)/bin/sphinx-build -E -W --keep-going -q -b html docs var/docs
+	@echo "docs: var/docs/index.html"
+
+# The built wheel and sdist (var/dist/), checked, installed into a new startproject in a
+# venv of its own (var/wheel-check/) and used through the admin: scripts/wheel-check.
+wheel-check: venv
+	@$(PY) scripts/wheel-check
+
+wheel-check-legacy:
+	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) BOOTSTRAP_ARGS='$(LEGACY_BOOTSTRAP_ARGS)' \
+		wheel-check
