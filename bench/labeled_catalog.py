@@ -388,12 +388,12 @@ def model_flag_counts(pks: Iterable[Any], labels: dict[str, set[str]]) -> dict[s
     from toolkit.ai.models import Insight
 
     products = Product.objects.filter(pk__in=list(pks))
-    skus = dict(products.values_list("pk", "sku"))
+    skus = {str(pk): sku for pk, sku in products.values_list("pk", "sku")}
     counts = {"kept": 0, "on_anomalous": 0, "on_clean": 0, "discarded": 0}
     for pk, insight in Insight.objects.latest_for(products, kind="anomalies").items():
         model_flags = [f for f in insight.flags or [] if f.get("kind") == "model"]
         counts["kept"] += len(model_flags)
-        key = "on_anomalous" if labels.get(skus[pk]) else "on_clean"
+        key = "on_anomalous" if labels.get(skus[str(pk)]) else "on_clean"
         counts[key] += len(model_flags)
         counts["discarded"] += len((insight.data or {}).get("discarded_flags", []))
     return counts
@@ -420,12 +420,15 @@ def main() -> int:
         help="Then ask the local model over N products drawn at random (its flags "
         "counted) and score those N again: the precision with the model's suggestions.",
     )
+    parser.add_argument(
+        "--score-answered",
+        action="store_true",
+        help="Only score the products the local model has answered so far in the last "
+        "run's database (a --local-model run still going, or cut short).",
+    )
     args = parser.parse_args()
 
     database = ROOT / "var" / "labeled_catalog.sqlite3"
-    database.parent.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
     sys.path.insert(0, str(ROOT))
@@ -433,6 +436,11 @@ def main() -> int:
     from django.core.management import call_command
 
     django.setup()
+    if args.score_answered:
+        return score_answered(read_labels(args.labels or ROOT / "var" / "labeled_catalog.csv"))
+    database.parent.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
     call_command("migrate", verbosity=0)
     from demo.catalog.models import Product
 
@@ -478,22 +486,53 @@ def score_local_model(catalog: LabeledCatalog, n: int, seed: int) -> int:
     finally:
         if process is not None:
             stop(process)
-    skus = list(Product.objects.filter(pk__in=chosen).values_list("sku", flat=True))
-    labels = ROOT / "var" / "labeled_catalog_local_model.csv"
-    with labels.open("w", encoding="utf-8", newline="") as out:
-        catalog.write_labels(out, skus)
-    anomalous = sum(bool(catalog.labels[sku]) for sku in skus)
-    counts = model_flag_counts(chosen, catalog.labels)
     print(
-        f"\nThe local model over {len(chosen)} random products ({anomalous} with anomalies): "
-        f"{report.ok} answered, {report.failed} failed, {seconds / len(chosen):.1f}s a "
-        f"record. Its flags kept: {counts['kept']} ({counts['on_anomalous']} on products "
-        f"with anomalies, {counts['on_clean']} on clean ones); discarded by the grounding "
+        f"\nThe local model: {report.ok} answered, {report.failed} failed, "
+        f"{seconds / len(chosen):.1f}s a record."
+    )
+    return score_answered(catalog.labels)
+
+
+def score_answered(labels: dict[str, set[str]]) -> int:
+    """Score the products the local model has answered so far (the newest anomaly
+    insight of each is not the silent endpoint's), its flags counted; a run cut short
+    can be scored with ``--score-answered``."""
+    from demo.catalog.models import Product
+    from toolkit.ai.models import Insight
+
+    products = Product.objects.all()
+    newest = Insight.objects.latest_for(products, kind="anomalies")
+    answered = {str(pk) for pk, insight in newest.items() if insight.model != "silent"}
+    pks = [pk for pk in products.values_list("pk", flat=True) if str(pk) in answered]
+    skus = list(Product.objects.filter(pk__in=pks).values_list("sku", flat=True))
+    if not skus:
+        print("The local model has answered no product yet.")
+        return 1
+    path = ROOT / "var" / "labeled_catalog_local_model.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["sku", "kinds"])
+        for sku in skus:
+            writer.writerow([sku, ";".join(sorted(labels[sku]))])
+    anomalous = sum(bool(labels[sku]) for sku in skus)
+    counts = model_flag_counts(pks, labels)
+    print(
+        f"\nThe local model over {len(skus)} random products ({anomalous} with anomalies). "
+        f"Its flags kept: {counts['kept']} ({counts['on_anomalous']} on products with "
+        f"anomalies, {counts['on_clean']} on clean ones); discarded by the grounding "
         f"check: {counts['discarded']}."
     )
-    print("Any flag finds a record (the model's flags have no kind of the labels'):")
-    print(evaluate(labels, "--any-kind"), end="")
+    print("Any flag finds a record, the model's included (their kind, 'model', is no label's):")
+    print(evaluate(path, "--any-kind").split("\n", 1)[1], end="")
+    by_kind = evaluate(path).strip().splitlines()[-1]
+    print(f"By kind, every model flag counted as wrong: {by_kind}")
     return 0
+
+
+def read_labels(path: Path) -> dict[str, set[str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.reader(file))[1:]
+    return {sku: {kind for kind in kinds.split(";") if kind} for sku, kinds in rows}
 
 
 if __name__ == "__main__":
