@@ -38,6 +38,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from toolkit.admin_ext.selection import ChangelistJobHandler, Selection, SelectionError
 from toolkit.ai.actions import AIAction, resolve_action
@@ -71,7 +72,7 @@ class AIJobHandler(ChangelistJobHandler):
     """Runs an AI action over a changelist selection, as the person who started it."""
 
     name = "toolkit.ai.run"
-    verbose_name = "AI action"
+    verbose_name = gettext_lazy("AI action")
     prepares_chunks = True
     #: The run's heartbeat keeps the lease while a chunk (or a whole digest) waits on
     #: the model for minutes; a dead worker's job can be resumed two minutes after.
@@ -128,8 +129,10 @@ class AIJobHandler(ChangelistJobHandler):
 
     def get_description(self, job: Job) -> str:
         model = job.target_model
-        noun = model._meta.verbose_name_plural if model is not None else "records"
-        description = job.params.get("description") or job.params.get("action", "AI action")
+        noun = model._meta.verbose_name_plural if model is not None else gettext("records")
+        description = job.params.get("description") or job.params.get(
+            "action", gettext("AI action")
+        )
         return f"{description}: {noun}"
 
     def prepare_chunk(self, job: Job, chunk: Chunk) -> None:

@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from toolkit.ai.conf import conf
 from toolkit.ai.models import AIReservation, AIUsage
@@ -94,14 +96,30 @@ def over_daily_limit(user: Any, count: int, daily: int) -> AILimitExceeded:
     )
     sent = max(0, used - held)
     left = max(0, daily - used)
-    text = f"You have sent {sent:,} records to the AI today"
+    numbers = {
+        name: number_format(value, force_grouping=True)
+        for name, value in {
+            "sent": sent,
+            "held": held,
+            "daily": daily,
+            "left": left,
+            "count": count,
+        }.items()
+    }
     if held:
-        text += f" and {held:,} more are reserved by runs and jobs not finished yet"
-    return AILimitExceeded(
-        f"{text}, and the daily limit is {daily:,} (TOOLKIT_AI_DAILY_RECORD_LIMIT): "
-        f"{left:,} more can be sent today, not {count:,}. Select fewer records, or try "
-        "again tomorrow."
-    )
+        text = gettext(
+            "You have sent %(sent)s records to the AI today and %(held)s more are reserved "
+            "by runs and jobs not finished yet, and the daily limit is %(daily)s "
+            "(TOOLKIT_AI_DAILY_RECORD_LIMIT): %(left)s more can be sent today, not "
+            "%(count)s. Select fewer records, or try again tomorrow."
+        )
+    else:
+        text = gettext(
+            "You have sent %(sent)s records to the AI today, and the daily limit is "
+            "%(daily)s (TOOLKIT_AI_DAILY_RECORD_LIMIT): %(left)s more can be sent today, "
+            "not %(count)s. Select fewer records, or try again tomorrow."
+        )
+    return AILimitExceeded(text % numbers)
 
 
 def _charge(user_pk: Any, count: int, daily: int) -> AIUsage | None:

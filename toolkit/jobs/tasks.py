@@ -111,7 +111,7 @@ def send(job_pk: int, queue_name: str | None = None) -> None:
         with transaction.atomic():
             failed = Job.objects.filter(pk=job_pk, status=JobStatus.QUEUED).update(
                 status=JobStatus.FAILED,
-                error=f"Could not queue the job: {exc}",
+                error=str(_("Could not queue the job: %(error)s") % {"error": exc}),
                 finished_at=timezone.now(),
             )
             job = Job.objects.filter(pk=job_pk).first() if failed else None

@@ -19,6 +19,7 @@ from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from toolkit.admin_ext.actions.log import change_message, user_pk
 from toolkit.admin_ext.actions.permissions import deletable_rows, object_permissions_matter
@@ -157,7 +158,7 @@ def apply_mass_update(
                 if modeladmin.has_change_permission(request, obj):
                     allowed.append(obj.pk)
                 else:
-                    result.add_error(f"You may not change “{obj}”.")
+                    result.add_error(_("You may not change “%(object)s”.") % {"object": obj})
             pks = allowed
         if pks:
             result.done = manager.filter(pk__in=pks).update(**values)
@@ -170,7 +171,7 @@ def apply_mass_update(
     changed = []
     for obj in manager.filter(pk__in=to_change.values("pk")).order_by("pk"):
         if check and not modeladmin.has_change_permission(request, obj):
-            result.add_error(f"You may not change “{obj}”.")
+            result.add_error(_("You may not change “%(object)s”.") % {"object": obj})
             continue
         for name, value in values.items():
             setattr(obj, name, value)
@@ -180,7 +181,9 @@ def apply_mass_update(
             detail = "; ".join(
                 f"{key}: {' '.join(str(m) for m in msgs)}" for key, msgs in exc.message_dict.items()
             )
-            result.add_error(f"“{obj}” was left alone ({detail}).")
+            result.add_error(
+                _("“%(object)s” was left alone (%(reason)s).") % {"object": obj, "reason": detail}
+            )
             continue
         obj.save()
         changed.append(obj)

@@ -136,7 +136,9 @@ class ConfirmationMixin(ToolkitAdminMixin):
             try:
                 return Selection.from_action(self, request, queryset), queryset
             except SelectionError as exc:
-                self.message_user(request, f"{exc} Nothing was changed.", messages.ERROR)
+                self.message_user(
+                    request, _("%(reason)s Nothing was changed.") % {"reason": exc}, messages.ERROR
+                )
                 return None
         selection = self.unsign_selection(request, action)
         if selection is None:
@@ -152,7 +154,9 @@ class ConfirmationMixin(ToolkitAdminMixin):
         try:
             return selection, selection.get_queryset(request.user)
         except (SelectionError, PermissionDenied) as exc:
-            self.message_user(request, f"{exc} Nothing was changed.", messages.ERROR)
+            self.message_user(
+                request, _("%(reason)s Nothing was changed.") % {"reason": exc}, messages.ERROR
+            )
             return None
 
     def selection_context(

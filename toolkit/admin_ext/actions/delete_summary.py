@@ -113,7 +113,7 @@ def summary_delete_selected(
                 queryset,
                 selection,
                 {},
-                f"Delete {opts.verbose_name_plural}",
+                str(_("Delete %(items)s") % {"items": opts.verbose_name_plural}),
             )
         return _delete_in_request(modeladmin, request, queryset)
     if summary.total == 0:

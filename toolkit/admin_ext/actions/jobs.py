@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import ProtectedError, RestrictedError
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy
 
 from toolkit.admin_ext.actions.apply import (
     FORM_PREFIX,
@@ -74,7 +75,7 @@ class MassUpdateHandler(_AdminJobHandler):
     """
 
     name = "admin_ext.mass_update"
-    verbose_name = "Mass update"
+    verbose_name = gettext_lazy("Mass update")
 
     def __init__(self) -> None:
         super().__init__()
@@ -138,7 +139,7 @@ class BulkDeleteHandler(_AdminJobHandler):
     cascade in one transaction, logging a deletion per row."""
 
     name = "admin_ext.bulk_delete"
-    verbose_name = "Delete"
+    verbose_name = gettext_lazy("Delete")
 
     def process_chunk(self, job: Job, objects: Any) -> ChunkResult:
         modeladmin, request = self.admin_context(job)

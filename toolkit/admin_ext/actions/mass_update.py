@@ -229,7 +229,9 @@ class MassUpdateMixin(ConfirmationMixin):
             try:
                 selection = selection or Selection.from_action(self, request, queryset)
             except SelectionError as exc:
-                self.message_user(request, f"{exc} Nothing was changed.", messages.ERROR)
+                self.message_user(
+                    request, _("%(reason)s Nothing was changed.") % {"reason": exc}, messages.ERROR
+                )
                 return None
             params = {
                 "fields": fields,

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from toolkit.admin_ext.actions.apply import FORM_PREFIX
 from toolkit.admin_ext.actions.decorators import bulk_action
@@ -57,7 +58,6 @@ class TogglesMixin(MassUpdateMixin, ObjectActionsMixin):
 
     def _toggle_action(self, name: str, value: bool) -> Callable[..., Any]:
         label = self.model._meta.get_field(name).verbose_name
-        verb = "Set" if value else "Clear"
 
         def toggle(
             modeladmin: MassUpdateMixin, request: HttpRequest, queryset: QuerySet[Any]
@@ -72,8 +72,14 @@ class TogglesMixin(MassUpdateMixin, ObjectActionsMixin):
         toggle.__name__ = f"toggle_{name}_{'on' if value else 'off'}"
         return bulk_action(
             permissions=["change"],
-            description=f"{verb} “{label}” on selected %(verbose_name_plural)s",
+            description=(
+                _("Set “%(field)s” on selected %(items)s")
+                if value
+                else _("Clear “%(field)s” on selected %(items)s")
+            )
+            % {"field": label, "items": "%(verbose_name_plural)s"},
             on_change_form=True,
             log_entry=False,
-            row_label=f"{verb} “{label}”",
+            row_label=(_("Set “%(field)s”") if value else _("Clear “%(field)s”"))
+            % {"field": label},
         )(toggle)

@@ -22,6 +22,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.text import format_lazy, slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -269,8 +270,14 @@ class ExportMixin(ToolkitAdminMixin):
                 "format": format_class.name,
                 "safe": self.is_export_safe(request, format_class.name),
             },
-            description=f"Export of {count} {self.model._meta.verbose_name_plural} "
-            f"as {format_class.label}",
+            description=str(
+                _("Export of %(count)s %(items)s as %(format)s")
+                % {
+                    "count": number_format(count, force_grouping=True),
+                    "items": self.model._meta.verbose_name_plural,
+                    "format": format_class.label,
+                }
+            ),
         )
         page = job_url(job)
         if not page:

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy, ngettext
 
 from toolkit.admin_ext.selection import ChangelistJobHandler
 from toolkit.exceptions import ToolkitConfigurationError
@@ -43,7 +44,7 @@ class ExportJobHandler(ChangelistJobHandler):
     """
 
     name = "admin_ext.export"
-    verbose_name = "Export"
+    verbose_name = gettext_lazy("Export")
     produces_file = True
     chunk_size = 2000
 
@@ -137,4 +138,8 @@ class ExportJobHandler(ChangelistJobHandler):
                     yield part
 
     def get_result_message(self, job: Job) -> str:
-        return f"{job.done} rows exported as {self.format_class(job).label}."
+        return ngettext(
+            "%(count)s row exported as %(format)s.",
+            "%(count)s rows exported as %(format)s.",
+            job.done,
+        ) % {"count": job.done, "format": self.format_class(job).label}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from toolkit.jobs import ChunkResult, JobHandler, register
 
@@ -133,7 +133,7 @@ class ImportJobHandler(JobHandler):
     not at all, and its rejected rows (with an ``error`` column) become the job's file."""
 
     name = "admin_ext.import"
-    verbose_name = "Import"
+    verbose_name = gettext_lazy("Import")
     produces_file = True
     chunk_size = 1000
 
@@ -332,7 +332,8 @@ def import_batches(importer: BulkImporter, batches: Iterable[list[RowResult]]) -
         except DatabaseError as exc:
             for result in batch:
                 result.errors.setdefault("__all__", []).append(
-                    f"Its batch was not imported: the database refused it ({exc})."
+                    gettext("Its batch was not imported: the database refused it (%(error)s).")
+                    % {"error": exc}
                 )
             outcome.rejected.extend(batch)
             continue
@@ -358,5 +359,5 @@ def start_import(
             "site": model_admin.admin_site.name,
             "model": model_admin.model._meta.label_lower,
         },
-        description=f"Import of {upload['filename']}",
+        description=gettext("Import of %(file)s") % {"file": upload["filename"]},
     )

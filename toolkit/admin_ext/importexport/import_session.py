@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,8 +55,14 @@ class ImportUploadsMixin(ImportOptionsMixin):
         max_size = limits.max_upload_size
         if upload.size is not None and upload.size > max_size:
             raise ImportFileError(
-                f"The file is {upload.size:,} bytes; at most {max_size:,} can be imported at "
-                "once. Split it into smaller files."
+                gettext(
+                    "The file is %(size)s bytes; at most %(limit)s can be imported at once. "
+                    "Split it into smaller files."
+                )
+                % {
+                    "size": number_format(upload.size, force_grouping=True),
+                    "limit": number_format(max_size, force_grouping=True),
+                }
             )
         data = upload.read(max_size + 1)
         parsed = inspect_upload(data, upload.name or "", limits=limits)

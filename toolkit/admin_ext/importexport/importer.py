@@ -278,15 +278,18 @@ class BulkImporter(ImportWritesMixin):
         try:
             value = field.widget.clean(raw, row=values)
         except (ValueError, TypeError, InvalidOperation, ArithmeticError):
-            kind = "a whole number" if isinstance(field.widget, IntegerWidget) else "a number"
+            if isinstance(field.widget, IntegerWidget):
+                raise ImportFileError(
+                    _("“%(value)s” is not a whole number.") % {"value": raw}
+                ) from None
             if isinstance(field.widget, NumberWidget):
-                raise ImportFileError(f"“{raw}” is not {kind}.") from None
-            raise ImportFileError(f"“{raw}” is not a valid value.") from None
+                raise ImportFileError(_("“%(value)s” is not a number.") % {"value": raw}) from None
+            raise ImportFileError(_("“%(value)s” is not a valid value.") % {"value": raw}) from None
         except ValidationError as exc:
             raise ImportFileError(" ".join(exc.messages)) from None
         whole = isinstance(field.widget, IntegerWidget) and raw not in (None, "")
         if whole and Decimal(str(raw).replace(",", "")) != value:
-            raise ImportFileError(f"“{raw}” is not a whole number.")
+            raise ImportFileError(_("“%(value)s” is not a whole number.") % {"value": raw})
         if value is None:
             if model_field is None:
                 return value

@@ -18,6 +18,9 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+
 from . import formats
 from .limits import ImportFileError, ImportLimits
 from .xlsx import xlsx_headers, xlsx_records
@@ -62,8 +65,11 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
-            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} at position "
-            f"{exc.start} cannot be read). Save it as “CSV UTF-8” and upload it again."
+            gettext(
+                "The file is not UTF-8 text (byte 0x%(byte)s at position %(position)s "
+                "cannot be read). Save it as “CSV UTF-8” and upload it again."
+            )
+            % {"byte": f"{data[exc.start]:02x}", "position": exc.start}
         ) from None
 
 
@@ -92,10 +98,13 @@ def check_json_depth(text: str, max_depth: int) -> None:
     if _JSON_BRACKETS.search(remaining) is None:
         return
     if _JSON_LEAF.search(remaining) is None:
-        raise ImportFileError("The file is not valid JSON: its brackets do not match.")
+        raise ImportFileError(gettext("The file is not valid JSON: its brackets do not match."))
     raise ImportFileError(
-        f"The JSON file is nested more than {max_depth} levels deep; an import file is "
-        "a list of objects, one per row."
+        gettext(
+            "The JSON file is nested more than %(depth)s levels deep; an import file is "
+            "a list of objects, one per row."
+        )
+        % {"depth": max_depth}
     )
 
 
@@ -104,21 +113,36 @@ def _check_cells(cells: Any, headers: list[str], row: int, limits: ImportLimits)
         if isinstance(cell, str) and len(cell) > limits.max_cell_length:
             column = headers[index] if index < len(headers) else str(index + 1)
             raise ImportFileError(
-                f"Row {row}, column “{column[:100]}” holds {len(cell):,} characters; at "
-                f"most {limits.max_cell_length:,} can be imported."
+                gettext(
+                    "Row %(row)s, column “%(column)s” holds %(count)s characters; at most "
+                    "%(limit)s can be imported."
+                )
+                % {
+                    "row": row,
+                    "column": column[:100],
+                    "count": number_format(len(cell), force_grouping=True),
+                    "limit": number_format(limits.max_cell_length, force_grouping=True),
+                }
             )
 
 
 def _too_many_rows(limits: ImportLimits) -> ImportFileError:
     return ImportFileError(
-        f"The file has more than {limits.max_rows:,} rows; at most that many can be "
-        "imported at once. Split it into smaller files."
+        gettext(
+            "The file has more than %(limit)s rows; at most that many can be imported at "
+            "once. Split it into smaller files."
+        )
+        % {"limit": number_format(limits.max_rows, force_grouping=True)}
     )
 
 
 def _too_many_columns(count: int, limits: ImportLimits) -> ImportFileError:
     return ImportFileError(
-        f"The file has {count:,} columns; at most {limits.max_columns:,} can be imported."
+        gettext("The file has %(count)s columns; at most %(limit)s can be imported.")
+        % {
+            "count": number_format(count, force_grouping=True),
+            "limit": number_format(limits.max_columns, force_grouping=True),
+        }
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from toolkit.ai.actions.base import (
     FIELD_MAX_CHARS,
@@ -65,7 +66,7 @@ class FlagAnomaliesAction(AIAction):
     """
 
     name = "flag_anomalies"
-    description = "Flag anomalies"
+    description = gettext_lazy("Flag anomalies")
     kind = "anomalies"
     prompt_template = "anomalies"
     #: 2: a flag's reason quotes the flagged field's value (a flag that does not is

@@ -13,6 +13,8 @@ import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils.functional import Promise
+
 from toolkit.ai.models import Insight
 from toolkit.ai.permissions import RUN_AI_PERMISSION
 from toolkit.ai.prompts import render_prompt
@@ -49,7 +51,7 @@ class AIAction:
     #: Stable identifier, stored on each insight ("summarize"); also the admin action's name.
     name: ClassVar[str] = ""
     #: What the admin's action menu says ("Summarize with AI").
-    description: ClassVar[str] = ""
+    description: ClassVar[str | Promise] = ""
     #: The insight kind it produces ("summary", "anomalies", "digest", ...).
     kind: ClassVar[str] = ""
     #: The permission a person needs to run it.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy
+
 from toolkit.ai.actions.base import (
     DIGEST_MAX_CHARS,
     MAX_HIGHLIGHTS,
@@ -28,7 +30,7 @@ class SummarizeSelectionAction(AIAction):
     chunk reports combined (see :class:`~toolkit.ai.runs.DigestRun`)."""
 
     name = "summarize_selection"
-    description = "Summarize selection with AI"
+    description = gettext_lazy("Summarize selection with AI")
     kind = "digest"
     prompt_template = "digest"
     #: Template that combines the reports of several chunks.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 from toolkit.ai.actions.base import SUMMARY_MAX_CHARS, AIAction
 
 __all__ = ["SummarizeAction"]
@@ -11,7 +13,7 @@ class SummarizeAction(AIAction):
     """One or two sentences about each record."""
 
     name = "summarize"
-    description = "Summarize with AI"
+    description = gettext_lazy("Summarize with AI")
     kind = "summary"
     prompt_template = "summary"
     schema = {

@@ -24,7 +24,7 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from toolkit.admin_ext.links import reverse_if_routed
 from toolkit.ai.admin.column import COLUMN_SUMMARY_CHARS, SEVERITY_CLASSES
@@ -165,7 +165,7 @@ class InsightAdmin(QueryInputMixin, admin.ModelAdmin):
         attach_record_names(self.admin_site, list(changelist.result_list))
         return changelist
 
-    @admin.display(description=gettext_lazy("record"))
+    @admin.display(description=pgettext_lazy("insight column", "record"))
     def record(self, insight: Insight) -> str:
         """The record by its name, linked to its admin page when this site has one."""
         if not insight.object_id:

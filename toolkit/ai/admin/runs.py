@@ -108,7 +108,9 @@ class AIRunsMixin(AIOptionsBase):
             get_endpoint(self.get_ai_endpoint(request) or DEFAULT_ENDPOINT)
             unavailable = self.get_ai_unavailable_reason(request)
         except ToolkitError as exc:
-            self.message_user(request, f"{exc} Nothing was sent.", messages.ERROR)
+            self.message_user(
+                request, _("%(reason)s Nothing was sent.") % {"reason": exc}, messages.ERROR
+            )
             return None
         if unavailable:
             # Said before the selection is counted or a job queued: nothing would answer.
@@ -130,14 +132,18 @@ class AIRunsMixin(AIOptionsBase):
         try:
             check_limits(request.user, size)
         except AILimitExceeded as exc:
-            self.message_user(request, f"{exc} Nothing was sent.", messages.ERROR)
+            self.message_user(
+                request, _("%(reason)s Nothing was sent.") % {"reason": exc}, messages.ERROR
+            )
             return None
         if size > threshold:
             return self._start_ai_job(request, queryset, action, force, selection)
         try:
             return self._run_in_request(request, queryset, action, force)
         except AILimitExceeded as exc:
-            self.message_user(request, f"{exc} Nothing was sent.", messages.ERROR)
+            self.message_user(
+                request, _("%(reason)s Nothing was sent.") % {"reason": exc}, messages.ERROR
+            )
         except (AIError, ToolkitError) as exc:
             self.message_user(request, _("The AI run failed: %s") % exc, messages.ERROR)
         return None
@@ -165,7 +171,9 @@ class AIRunsMixin(AIOptionsBase):
                 scope=None if action.per_record else digest_scope(request, queryset),
             )
         except (SelectionError, AILimitExceeded) as exc:
-            self.message_user(request, f"{exc} Nothing was sent.", messages.ERROR)
+            self.message_user(
+                request, _("%(reason)s Nothing was sent.") % {"reason": exc}, messages.ERROR
+            )
             return None
         self.message_user(
             request,

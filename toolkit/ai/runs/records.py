@@ -28,6 +28,8 @@ from typing import Any
 
 from django.db import models
 from django.db.models.functions import Cast
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from toolkit.ai.client import ChatRequest, Completion, Outcome
 from toolkit.ai.conf import conf
@@ -160,10 +162,15 @@ class RecordRun(Run):
                 if messages_chars(alone) > source.max_input_chars:
                     self.refuse(
                         payload,
-                        f"Its prompt would be {messages_chars(alone):,} characters, more "
-                        f"than the {source.max_input_chars:,} allowed "
-                        "(TOOLKIT_AI_MAX_INPUT_CHARS); send fewer fields or related rows, "
-                        "or raise the limit.",
+                        gettext(
+                            "Its prompt would be %(count)s characters, more than the "
+                            "%(limit)s allowed (TOOLKIT_AI_MAX_INPUT_CHARS); send fewer "
+                            "fields or related rows, or raise the limit."
+                        )
+                        % {
+                            "count": number_format(messages_chars(alone), force_grouping=True),
+                            "limit": number_format(source.max_input_chars, force_grouping=True),
+                        },
                     )
                     continue
                 yield from packer.add(payload, alone)

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from toolkit.conf import conf
 from toolkit.jobs.exceptions import JobTargetTooLarge
@@ -34,7 +36,7 @@ class JobHandler:
     name: ClassVar[str] = ""
 
     #: Human name of the operation ("Mass update"), shown in the admin. Defaults to ``name``.
-    verbose_name: ClassVar[str] = ""
+    verbose_name: ClassVar[str | Promise] = ""
 
     #: Rows per chunk: one transaction, one progress update, one cancel check.
     #: ``None`` falls back to the ``TOOLKIT_CHUNK_SIZE`` setting.
@@ -225,13 +227,13 @@ class JobHandler:
 
     def get_result_message(self, job: Job) -> str:
         """The sentence a person reads when the job is done."""
-        noun = job.target_model._meta.verbose_name_plural if job.target_model else "items"
-        message = f"{job.done} {noun} processed"
+        noun = job.target_model._meta.verbose_name_plural if job.target_model else _("items")
+        parts = [_("%(count)s %(items)s processed") % {"count": job.done, "items": noun}]
         if job.skipped:
-            message += f", {job.skipped} skipped"
+            parts.append(_("%(count)s skipped") % {"count": job.skipped})
         if job.failed:
-            message += f", {job.failed} failed"
-        return message + "."
+            parts.append(_("%(count)s failed") % {"count": job.failed})
+        return ", ".join(parts) + "."
 
     # -- small hooks around the attributes -----------------------------------------
 
