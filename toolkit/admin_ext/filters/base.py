@@ -52,7 +52,7 @@ __all__ = [
 
 #: Static files every toolkit filter needs on the page (added by ``FiltersMixin``).
 FILTERS_MEDIA = forms.Media(
-    js=["toolkit/admin_ext/filters.js"],
+    js=["toolkit/admin_ext/filters.js", "toolkit/admin_ext/autocomplete_labels.js"],
     css={"all": ["toolkit/admin_ext/filters.css"]},
 )
 

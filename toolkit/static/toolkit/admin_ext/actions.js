@@ -1,5 +1,6 @@
 // Mass update: editing a field's value ticks its box, so the person does not have to.
 "use strict";
+
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.querySelector("[data-toolkit-mass-update]");
   if (!form) {

@@ -56,7 +56,13 @@
 
     const STORAGE_PREFIX = "toolkit.admin.filters:";
 
-    function translate(text) {
+    // The button's labels, translated by the changelist template (data-fold,
+    // data-unfold); else the admin's JavaScript catalog, else English.
+    function foldLabel(name, text) {
+        const labels = document.querySelector("[data-toolkit-filters-labels]");
+        if (labels && labels.dataset[name]) {
+            return labels.dataset[name];
+        }
         return typeof window.gettext === "function" ? window.gettext(text) : text;
     }
 
@@ -99,7 +105,9 @@
         toggle.setAttribute("data-toolkit-filters-fold", "");
         const label = () => {
             const anyOpen = sections.some((section) => section.open);
-            toggle.textContent = anyOpen ? translate("Fold all") : translate("Unfold all");
+            toggle.textContent = anyOpen
+                ? foldLabel("fold", "Fold all")
+                : foldLabel("unfold", "Unfold all");
             toggle.setAttribute("aria-expanded", anyOpen ? "true" : "false");
         };
         toggle.addEventListener("click", () => {
