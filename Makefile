@@ -25,7 +25,8 @@ LLM_PASS        = $(VENV)/bin/pytest -p no:xdist -m local_llm $(PYTEST_ARGS) || 
 
 .DEFAULT_GOAL := help
 .PHONY: help venv demo test lint typecheck pytest pytest-postgres chromium test-legacy bench llm \
-	django-admin-suite django-admin-suite-legacy docs wheel-check wheel-check-legacy
+	django-admin-suite django-admin-suite-legacy docs wheel-check wheel-check-legacy \
+	messages themes-screenshots
 
 help:
 	@echo "make demo         set up and run the demo admin at http://127.0.0.1:8000/admin/"
@@ -38,6 +39,8 @@ help:
 	@echo "make llm          serve the local LLM (Gemma 3 270M via llama.cpp) on http://127.0.0.1:8001/v1"
 	@echo "make docs         the documentation site into var/docs/ (Sphinx, warnings are errors)"
 	@echo "make wheel-check  build the wheel and sdist, install the wheel into a new project and use its admin"
+	@echo "make messages     update and compile the translations (toolkit/locale/; needs GNU gettext)"
+	@echo "make themes-screenshots  walk every admin theme and refresh docs/_static/themes/"
 
 venv:
 	@scripts/bootstrap $(VENV) $(BOOTSTRAP_ARGS)
@@ -118,3 +121,14 @@ wheel-check: venv
 wheel-check-legacy:
 	@$(MAKE) --no-print-directory VENV=$(LEGACY_VENV) BOOTSTRAP_ARGS='$(LEGACY_BOOTSTRAP_ARGS)' \
 		wheel-check
+
+# The toolkit's translations (toolkit/locale/*/LC_MESSAGES): collect the marked strings
+# into each django.po, then compile the .mo files (both are committed). Needs GNU gettext
+# (apt-get install gettext); translate the new entries, then run it again.
+messages: venv
+	@$(PY) scripts/make-messages
+
+# Walk every admin theme in Chromium and refresh the screenshots in the docs.
+themes-screenshots: venv chromium
+	@TOOLKIT_UPDATE_THEME_SCREENSHOTS=1 $(VENV)/bin/pytest -p no:cacheprovider -p no:xdist -q \
+		tests/browser/test_themes.py

@@ -37,9 +37,15 @@ def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(
         reason="needs PostgreSQL: run `make test` with TOOLKIT_TEST_POSTGRES=1 (on in CI)"
     )
+    skip_once = pytest.mark.skip(
+        reason="does not depend on the database (its own servers, or markup only): runs on "
+        "the SQLite leg of each Django version"
+    )
     for item in items:
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(skip_pg)
+        if "sqlite_leg" in item.keywords and ON_POSTGRES:
+            item.add_marker(skip_once)
         # Whatever asks for the real model is a local_llm test, marked or not.
         if "local_llm_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.local_llm)
