@@ -182,6 +182,8 @@ class ProductAdmin(AIActionsMixin, ImportMixin, ToolkitModelAdmin):
         PRODUCT_ANOMALIES if action is FlagAnomaliesAction else action
         for action in PRODUCT_AI_ACTIONS
     ]
+    # Ask the changelist: "?cheap cables from acme low on stock" becomes a search.
+    ask_enabled = True
 
     class Media:
         css = {"all": ["catalog/product_admin.css"]}

@@ -35,11 +35,13 @@ from toolkit.admin_ext.inlines import PaginatedInlineChecks
 from toolkit.admin_ext.saved_views.checks import SavedViewsChecks
 from toolkit.admin_ext.search import SearchChecks
 from toolkit.ai.admin import AIActionsChecks
+from toolkit.ai.admin.ask import AskChecks
 
 TOOLKIT = Path(__file__).resolve().parents[2] / "toolkit"
 
 FAMILIES = [
     AIActionsChecks,
+    AskChecks,
     BulkActionsChecks,
     ExportChecks,
     FiltersChecks,

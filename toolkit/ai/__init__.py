@@ -55,7 +55,7 @@ if TYPE_CHECKING:
         registered_actions,
         resolve_action,
     )
-    from toolkit.ai.admin import AIActionsMixin, InsightAdmin
+    from toolkit.ai.admin import AIActionsMixin, AskMixin, InsightAdmin
     from toolkit.ai.handlers import AIJobHandler, start_ai_job
     from toolkit.ai.models import Insight, InsightStatus, ReviewStatus, Severity
     from toolkit.ai.runner import DryRun, RunReport, check_limits, estimate, run_action, run_digest
@@ -67,6 +67,7 @@ __all__ = [
     "AIActionsMixin",
     "AIJobHandler",
     "AISource",
+    "AskMixin",
     "AsyncClient",
     "ChatRequest",
     "Client",
@@ -114,6 +115,7 @@ _LAZY = {
     "registered_actions": "toolkit.ai.actions",
     "resolve_action": "toolkit.ai.actions",
     "AIActionsMixin": "toolkit.ai.admin",
+    "AskMixin": "toolkit.ai.admin",
     "InsightAdmin": "toolkit.ai.admin",
     "AIJobHandler": "toolkit.ai.handlers",
     "start_ai_job": "toolkit.ai.handlers",

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from toolkit.ai.admin.ask import AskMixin
 from toolkit.ai.admin.checks import AIActionsChecks
 from toolkit.ai.admin.column import latest_insights
 from toolkit.ai.admin.filters import AISeverityFilter
@@ -55,6 +56,7 @@ __all__ = [
     "AIActionsChecks",
     "AIActionsMixin",
     "AISeverityFilter",
+    "AskMixin",
     "InsightAdmin",
     "digest_scope",
     "latest_insights",

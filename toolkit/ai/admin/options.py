@@ -3,8 +3,9 @@
 Each part lives in a module of its own: the options and permission rules
 (:mod:`.base`), running actions (:mod:`.runs`), the changelist column and filter
 (:mod:`.column`, :mod:`.filters`), the change-form panel (:mod:`.panel`), the review of
-proposals (:mod:`.proposals`) and the system checks (:mod:`.checks`). This module adds
-what ties them to one admin: its URLs, its stylesheet and its checks class.
+proposals (:mod:`.proposals`), Ask the changelist (:mod:`.ask`) and the system checks
+(:mod:`.checks`). This module adds what ties them to one admin: its URLs, its stylesheet
+and its checks class.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import ClassVar
 from django import forms
 from django.urls import URLPattern, path
 
+from toolkit.ai.admin.ask import AskMixin
 from toolkit.ai.admin.checks import AIActionsChecks
 from toolkit.ai.admin.column import AIColumnMixin
 from toolkit.ai.admin.panel import AIPanelMixin
@@ -22,9 +24,10 @@ from toolkit.ai.admin.proposals import AIProposalsMixin
 __all__ = ["AIActionsMixin"]
 
 
-class AIActionsMixin(AIPanelMixin, AIColumnMixin, AIProposalsMixin):
+class AIActionsMixin(AskMixin, AIPanelMixin, AIColumnMixin, AIProposalsMixin):
     """ModelAdmin mixin: AI actions, an insight column, a severity filter, a change-form
-    panel and the review of proposed changes. Put it before ``admin.ModelAdmin``."""
+    panel, the review of proposed changes and Ask (off until ``ask_enabled = True``).
+    Put it before ``admin.ModelAdmin``."""
 
     # Joins the admin's checks_class, beside the one it would otherwise have: a site's
     # checks_class and the other mixins' checks keep running.
