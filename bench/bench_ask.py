@@ -91,6 +91,7 @@ def show(result: dict[str, Any]) -> None:
     print(f"not understood (no search, said so)  {share(result['not_understood'], n)}")
     print(f"wrong (other rows)                   {share(result['wrong'], n)}")
     print(f"  of them with a 'not understood'    {result['wrong_partial']}")
+    print(f"read by rules (no model asked)       {share(result['by_rules'], n)}")
     print(f"median seconds per question          {result['median_seconds']:.1f}")
     print(f"endpoint failures                    {result['failures']}")
 
@@ -133,12 +134,20 @@ def measure(limit: int, show_each: bool) -> dict[str, Any]:
     cases = questions()
     if limit:
         cases = cases[:limit]
-    counts = {"exact": 0, "not_understood": 0, "wrong": 0, "wrong_partial": 0, "failures": 0}
+    counts = {
+        "exact": 0,
+        "not_understood": 0,
+        "wrong": 0,
+        "wrong_partial": 0,
+        "failures": 0,
+        "by_rules": 0,
+    }
     seconds: list[float] = []
     for number, (question, expected) in enumerate(cases, 1):
         started = time.monotonic()
         outcome = model_admin.ask(request, question)
         seconds.append(time.monotonic() - started)
+        counts["by_rules"] += outcome.by_rules
         wanted = set(Product.objects.filter(expected).values_list("pk", flat=True))
         if outcome.error:
             counts["failures"] += 1
@@ -154,7 +163,8 @@ def measure(limit: int, show_each: bool) -> dict[str, Any]:
                 counts["wrong_partial"] += 1
         counts[verdict] += 1
         line = (
-            f"[{number}/{len(cases)}] {verdict:<14} {seconds[-1]:5.1f}s  {question!r} -> "
+            f"[{number}/{len(cases)}] {verdict:<14} {seconds[-1]:5.1f}s "
+            f"{'rules' if outcome.by_rules else 'model'}  {question!r} -> "
             f"{outcome.query!r} ({len(wanted)} rows wanted)"
         )
         if outcome.answer.not_understood:

@@ -32,7 +32,10 @@ def _empty_cache():
 
 
 @pytest.fixture
-def llm(settings):
+def llm(settings, monkeypatch):
+    """The endpoint, a real loopback server answering ``server.answer``; every question
+    goes to it (the rules that read questions first are off: ``ask_rules = False``)."""
+    monkeypatch.setattr(site._registry[Product], "ask_rules", False)
     with FaultServer(retry_after="0") as server:
         server.answer = {"conditions": [], "not_understood": []}
         settings.TOOLKIT_AI = {

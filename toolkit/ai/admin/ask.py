@@ -205,6 +205,13 @@ class AskMixin(AIOptionsBase):
     ask_timeout: float = ASK_TIMEOUT
     #: Most characters of a question.
     ask_max_chars: int = ASK_MAX_CHARS
+    #: Read a question by rules first (``toolkit.ai.ask.reader``) and ask the model only
+    #: when they place nothing; ``False`` sends every question to the model.
+    ask_rules: bool = True
+    #: More words that name a qualifier in a question, by its name (the rules that read
+    #: a question before any model know the qualifier's name, its field's verbose name
+    #: and a few English catalog words: ``toolkit.ai.ask.reader.CUES``).
+    ask_synonyms: dict[str, Any] = {}
 
     def get_ask_enabled(self, request: HttpRequest) -> bool:
         """Whether this changelist offers Ask to ``request`` (``ask_enabled``)."""
@@ -217,6 +224,15 @@ class AskMixin(AIOptionsBase):
     def get_ask_max_chars(self, request: HttpRequest) -> int:
         """Most characters of a question (``ask_max_chars``)."""
         return int(self.ask_max_chars)
+
+    def get_ask_rules(self, request: HttpRequest) -> bool:
+        """Whether questions are read by rules before any model (``ask_rules``)."""
+        return self.ask_rules is not False
+
+    def get_ask_synonyms(self, request: HttpRequest) -> dict[str, Any]:
+        """More words that name each qualifier in a question (``ask_synonyms``):
+        ``{"price": ["costs", "priced at"], "supplier": ["brand"]}``."""
+        return dict(self.ask_synonyms or {})
 
     def get_ask_schema(self, request: HttpRequest) -> AskSchema:
         """The fields a question may become: the admin's search qualifiers for this

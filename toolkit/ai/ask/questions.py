@@ -1,8 +1,10 @@
 """Asking one question of one admin's changelist: :func:`ask_question`.
 
-In order: the question is checked (empty, too long, NUL: a message, nothing sent); the
-answer cached for (admin, normalized question, schema version) is reused; otherwise one
-request is counted against the person's daily AI limit
+In order: the question is checked (empty, too long, NUL: a message, nothing sent); it is
+read by rules (:mod:`.reader`): when they place at least one condition that holds, that is
+the search, the words they could not place are "not understood", and no model is asked;
+otherwise the answer cached for (admin, normalized question, schema version) is reused;
+otherwise one request is counted against the person's daily AI limit
 (:func:`toolkit.ai.limits.reserve`) and sent to the admin's endpoint with the schema,
 one short attempt. The answer, cached or new, is then turned into a search each time
 (:func:`.answer.compose`): names are grounded and relative dates resolved today, not
@@ -30,6 +32,7 @@ from toolkit.exceptions import AIError, AILimitExceeded, ToolkitError
 from .answer import AskAnswer, compose
 from .fields import NAME, AskSchema
 from .prompt import ask_messages
+from .reader import Reading, read_question
 
 __all__ = [
     "ASK_CACHE_SECONDS",
@@ -61,6 +64,8 @@ class AskOutcome:
     error: str = ""
     notes: list[str] = field(default_factory=list)
     cached: bool = False
+    #: Whether the rules read it (no model was asked).
+    by_rules: bool = False
 
     @property
     def query(self) -> str:
@@ -106,6 +111,19 @@ def ask_question(
     if not schema.fields:
         outcome.error = _("This list has nothing Ask can search by.")
         return outcome
+    if model_admin.get_ask_rules(request):
+        reading = read_question(schema, text, model_admin.get_ask_synonyms(request))
+    else:
+        reading = Reading()
+    if reading.conditions:
+        answer = compose(
+            schema, {"conditions": reading.conditions}, request, admin_site=model_admin.admin_site
+        )
+        if answer.understood:
+            if reading.leftover:
+                answer.not_understood.append(" ".join(reading.leftover)[:100])
+            outcome.answer, outcome.by_rules = answer, True
+            return outcome
     key = cache_key(model_admin.ask_identity(), text, schema.version)
     data = cache.get(key)
     if data is not None:
