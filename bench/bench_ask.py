@@ -1,6 +1,6 @@
 """Ask the changelist against the local model: how many questions find exactly their rows.
 
-    .venv/bin/python bench/bench_ask.py [--limit N] [--keep-db] [--show]
+    .venv/bin/python bench/bench_ask.py [--limit N] [--keep-db] [--show] [--questions own|heldout|heldout2]
 
 Asks the demo ProductAdmin (``ask_enabled``) 60+ questions of a staff member's kind over
 the demo catalog (``seed_catalog --products 300 --seed 1``), through the toolkit's public
@@ -42,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, metavar="N", help="ask N questions")
     parser.add_argument("--keep-db", action="store_true", help="keep (and reuse) the database")
     parser.add_argument("--show", action="store_true", help="print each question's search")
+    parser.add_argument(
+        "--questions",
+        choices=["own", "heldout", "heldout2"],
+        default="own",
+        help="which questions: our own 61 (default), or the 40 of bench/ask_heldout.py or "
+        "of bench/ask_heldout2.py, each written by someone who never saw the rules that "
+        "read questions nor the other sets",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -60,7 +68,13 @@ def main(argv: list[str] | None = None) -> int:
             if server is None:
                 return 1
         print(f"model: {llm_url}; database: {description}", flush=True)
-        spec = {"db": url, "llm": llm_url, "limit": args.limit, "show": args.show}
+        spec = {
+            "db": url,
+            "llm": llm_url,
+            "limit": args.limit,
+            "show": args.show,
+            "questions": args.questions,
+        }
         env = {k: v for k, v in os.environ.items() if k != "TOOLKIT_AI_BASE_URL"}
         done = subprocess.run(
             [sys.executable, __file__, "--child", json.dumps(spec)],
@@ -117,12 +131,12 @@ def child(spec: dict[str, Any]) -> int:
     caches = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     with override_settings(TOOLKIT_AI={"default": endpoint}, CACHES=caches):
         quality.prepare()
-        result = measure(spec["limit"], spec["show"])
+        result = measure(spec["limit"], spec["show"], spec["questions"])
     print(json.dumps(result))
     return 0
 
 
-def measure(limit: int, show_each: bool) -> dict[str, Any]:
+def measure(limit: int, show_each: bool, which: str = "own") -> dict[str, Any]:
     from django.contrib.admin import site
     from django.contrib.messages.storage.cookie import CookieStorage
 
@@ -131,7 +145,16 @@ def measure(limit: int, show_each: bool) -> dict[str, Any]:
     model_admin = site._registry[Product]
     request = quality.staff_request()
     request._messages = CookieStorage(request)
-    cases = questions()
+    if which == "heldout":
+        from ask_heldout import heldout_questions
+
+        cases = heldout_questions()
+    elif which == "heldout2":
+        from ask_heldout2 import heldout_questions_2
+
+        cases = heldout_questions_2()
+    else:
+        cases = questions()
     if limit:
         cases = cases[:limit]
     counts = {

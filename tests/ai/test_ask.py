@@ -337,7 +337,7 @@ def test_a_value_the_question_does_not_hold_is_not_understood(asker):
     data = {"conditions": [condition("price", "<", "20"), condition("status", "=", "draft")]}
     answer = compose(schema, data, request, question="draft products over 500")
     assert answer.query == "status:draft"
-    assert answer.not_understood == ["price < 20"]
+    assert answer.invented == ["price < 20"] and answer.not_understood == []
     dated = {"conditions": [condition("created", "=", "this_month")]}
     assert compose(schema, dated, request, question="added last month").query == ""
     assert compose(schema, dated, request, question="added this month").query

@@ -65,6 +65,18 @@ def busiest(model):
         ("products rated 1", "rating:1"),
         ("products cheaper than 15 with more than 20 in stock", "price<15 stock>20"),
         ("products with a price over 50 and a cost under 20", "price>50 cost<20"),
+        ("no more than 8 euros", "price<=8"),
+        ("products over €100", "price>100"),
+        ("a maximum price of 12", "price<=12"),
+        ("items priced from 100 to 200", "price>=100 price<=200"),
+        ("out of stock items", "stock<=0"),
+        ("inactive products that still have stock", "active:false stock>0"),
+        ("items with reviews of 4 stars or more", "rating>=4"),
+        ("1-star reviewed products", "rating:1"),
+        ("which products are still drafts?", "status:draft"),
+        ("products with is active unchecked", "active:false"),
+        ("items up to 20, with at least 100 in stock", "price<=20 stock>=100"),
+        ("which items have fewer than 20 units left?", "stock<20"),
     ],
 )
 def test_plain_questions_become_their_search_without_the_model(
@@ -87,6 +99,42 @@ def test_relative_dates_are_worked_out_by_the_toolkit(catalog, endpoint, asker):
     ]
     week = ask(asker, "products created in the last 7 days")
     assert search_of(week).split()[0] == f"created>={(today - datetime.timedelta(6)).isoformat()}"
+    assert endpoint.requests == 0
+
+
+@pytest.mark.parametrize(
+    "question, search",
+    [
+        ("created since 1 September 2026", "created>=2026-09-01"),
+        ("products created before March 2026", "created<2026-03-01"),
+        ("added after 2026-06-30", "created>2026-06-30"),
+        ("products added in June 2026", "created>=2026-06-01 created<=2026-06-30"),
+        ("products created in 2025", "created>=2025-01-01 created<=2025-12-31"),
+        ("products created before this year", f"created<{timezone.localdate().year}-01-01"),
+        ("new items from June 2026", "created>=2026-06-01 created<=2026-06-30"),
+    ],
+)
+def test_days_and_months_written_out_are_compared_as_the_words_before_say(
+    catalog, endpoint, asker, question, search
+):
+    assert search_of(ask(asker, question)).split() == search.split()
+    assert endpoint.requests == 0
+
+
+def test_a_suppliers_leading_words_find_it_as_staff_would_type_it(catalog, endpoint, asker):
+    def short_of(supplier):
+        return " ".join(supplier.name.split()[:2]).rstrip(",.")
+
+    supplier = next(
+        s
+        for s in Supplier.objects.order_by("pk")
+        if len(s.name.split()) >= 3
+        and Supplier.objects.filter(name__icontains=short_of(s)).count() == 1
+    )
+    short = short_of(supplier)
+    terms = search_of(ask(asker, f"items from {short.lower()}"))
+    # Grounded as a model's name is: the one supplier whose name holds those words.
+    assert terms == f'supplier:"{supplier.name}"'
     assert endpoint.requests == 0
 
 
@@ -134,9 +182,18 @@ def test_hostile_text_around_a_number_stays_a_search_of_declared_fields(catalog,
 
 def test_synonyms_of_the_admin_name_a_qualifier(asker, monkeypatch):
     schema, _request = schema_for(asker)
-    assert read_question(schema, "units left below 4").conditions == [
+    assert read_question(schema, "shelf count below 4").conditions == [
         {"field": "price", "op": "<", "value": "4"}
     ]
-    reading = read_question(schema, "units left below 4", {"stock": ["units left"]})
+    reading = read_question(schema, "shelf count below 4", {"stock": ["shelf count"]})
     assert reading.conditions == [{"field": "stock", "op": "<", "value": "4"}]
     assert reading.complete
+
+
+def test_two_values_of_one_choice_are_not_understood_rather_than_searched_for_nothing(
+    asker, monkeypatch
+):
+    schema, _request = schema_for(asker)
+    reading = read_question(schema, "status draft or discontinued under 30")
+    assert reading.conditions == [{"field": "price", "op": "<", "value": "30"}]
+    assert "status draft or status discontinued" in reading.leftover

@@ -43,6 +43,9 @@ class AskAnswer:
     query: str = ""
     terms: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
+    #: A model's conditions on values the question does not hold, dropped: the person
+    #: never said them, so they are not "not understood" either (kept for logs, tests).
+    invented: list[str] = field(default_factory=list)
 
     @property
     def understood(self) -> bool:
@@ -81,7 +84,7 @@ def compose(
     for condition in data.get("conditions") or []:
         if question is not None and not _in_question(schema, condition, question):
             if isinstance(condition, dict):
-                answer.not_understood.append(_shown(condition))
+                answer.invented.append(_shown(condition))
             continue
         for term in _terms(schema, condition, request, admin_site, today, answer):
             if term not in answer.terms:

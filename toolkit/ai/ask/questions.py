@@ -143,6 +143,9 @@ def ask_question(
     outcome.answer = compose(
         schema, data, request, admin_site=model_admin.admin_site, question=text
     )
+    if not outcome.answer.understood and reading.leftover:
+        # What the person said and nothing could use, rather than what a model invented.
+        outcome.answer.not_understood = [" ".join(reading.leftover)[:100]]
     return outcome
 
 
