@@ -1,6 +1,7 @@
 """Ask the changelist against the local model: how many questions find exactly their rows.
 
-    .venv/bin/python bench/bench_ask.py [--limit N] [--keep-db] [--show] [--questions own|heldout|heldout2]
+    .venv/bin/python bench/bench_ask.py [--limit N] [--keep-db] [--show]
+                                          [--questions own|heldout|heldout2]
 
 Asks the demo ProductAdmin (``ask_enabled``) 60+ questions of a staff member's kind over
 the demo catalog (``seed_catalog --products 300 --seed 1``), through the toolkit's public
