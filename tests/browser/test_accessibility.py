@@ -36,8 +36,10 @@ from toolkit.ai.models import Insight, ReviewStatus
 from toolkit.compat import TASKS_MODULE
 from toolkit.jobs.models import Job, JobStatus
 
-#: Markup and its own servers: the same on every database, so on the SQLite leg only.
-pytestmark = pytest.mark.sqlite_leg
+#: The toolkit's own markup: the same on every database and every Django, so on the
+#: SQLite leg of the primary Django only (CI time; Django 5.2's own breadcrumbs would
+#: also fail link-in-text-block there, white links on a light blue bar).
+pytestmark = [pytest.mark.sqlite_leg, pytest.mark.primary_leg]
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 #: WCAG 2.0, 2.1 and 2.2, levels A and AA.
@@ -52,6 +54,15 @@ STOCK: dict[tuple[str, str], str] = {
     # select2's search box of a many-to-many autocomplete (the tags) has no label.
     ("label", ".select2-search__field"): "the stock product change form",
 }
+
+
+def is_stock(violation: dict, stock=STOCK) -> bool:
+    """Whether stock Django's own markup makes ``violation``: its rule, on an element
+    whose selector starts as one listed in ``stock``."""
+    return any(
+        violation["rule"] == rule and violation["target"].startswith(target)
+        for rule, target in stock
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -93,9 +104,7 @@ def severe_violations(page, stock=STOCK) -> dict[str, list[dict]]:
     for theme in THEMES:
         page.emulate_media(color_scheme=theme)
         found[theme] = [
-            v
-            for v in axe_violations(page)
-            if v["impact"] in SEVERE and (v["rule"], v["target"]) not in stock
+            v for v in axe_violations(page) if v["impact"] in SEVERE and not is_stock(v, stock)
         ]
     page.emulate_media(color_scheme="light")
     return found
@@ -347,6 +356,8 @@ def test_stock_pages_show_every_excluded_violation(admin_page, shop):
     for name, url in STOCK_PAGES.items():
         admin_page.goto(url.format(pk=shop["product"].pk))
         found = severe_violations(admin_page, stock={})
-        seen[name] = {(v["rule"], v["target"]) for vs in found.values() for v in vs}
-    for violation, where in STOCK.items():
-        assert violation in seen[where], f"{where} no longer shows {violation}"
+        seen[name] = [v for vs in found.values() for v in vs]
+    for (rule, target), where in STOCK.items():
+        assert any(is_stock(v, {(rule, target): where}) for v in seen[where]), (
+            f"{where} no longer shows {rule} at {target}"
+        )

@@ -19,8 +19,9 @@ from toolkit.compat import TASKS_MODULE
 from toolkit.jobs.models import Job
 from toolkit.jobs.runner import JobRunner, Outcome
 
-#: Markup and its own servers: the same on every database, so on the SQLite leg only.
-pytestmark = pytest.mark.sqlite_leg
+#: The toolkit's own markup: the same on every database and every Django, so on the
+#: SQLite leg of the primary Django only (CI time).
+pytestmark = [pytest.mark.sqlite_leg, pytest.mark.primary_leg]
 
 #: Key presses allowed to reach one control: the admin's header, sidebar and filters
 #: come before the list.
