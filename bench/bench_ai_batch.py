@@ -48,6 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from _common import setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/toolkit_bench_ai"
@@ -340,15 +341,7 @@ def child(spec: dict[str, Any]) -> int:
     sys.path.insert(0, str(ROOT))
     if spec["task"] == "client":
         return client_alone(spec["server"], spec["n"], spec["c"])
-    os.environ["DATABASE_URL"] = spec["db"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
-    # DEBUG keeps the last 9,000 queries: bounded, but not what production runs.
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    setup_django(spec["db"])
     ensure_ai_fields()
     if spec["task"] == "prepare":
         return prepare(spec["products"])

@@ -57,6 +57,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from _common import local_model_endpoint, setup_django
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL_LLM_SCRIPT = ROOT / "scripts" / "local-llm"
@@ -326,22 +327,10 @@ def _reasons(pairs: list[list[Any]]) -> str:
 
 
 def child(spec: dict[str, Any]) -> int:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = spec["db"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
+    setup_django(spec["db"])
     from django.test.utils import override_settings
 
-    # The demo's endpoint for the local model (timeout, retry, one at a time, token
-    # budget, temperature 0), pointed at this run's server.
-    endpoint = {**settings.TOOLKIT_AI["default"], "BASE_URL": spec["llm"]}
-    endpoint.pop("UNAVAILABLE_REASON", None)
+    endpoint = local_model_endpoint(spec["llm"])
     with override_settings(TOOLKIT_AI={"default": endpoint}):
         products = prepare()
         result = measure(spec["records"], spec["digests"])

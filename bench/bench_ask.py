@@ -33,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_ai_quality as quality  # the shared helpers
+from _common import local_model_endpoint, setup_django
 
 ROOT = quality.ROOT
 quality.DB_NAME = "toolkit_bench_ask"  # our own database, with their helpers
@@ -115,20 +116,10 @@ def show(result: dict[str, Any]) -> None:
 
 
 def child(spec: dict[str, Any]) -> int:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = spec["db"]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "demo.settings"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.conf import settings
+    setup_django(spec["db"])
     from django.test.utils import override_settings
 
-    endpoint = {**settings.TOOLKIT_AI["default"], "BASE_URL": spec["llm"]}
-    endpoint.pop("UNAVAILABLE_REASON", None)
+    endpoint = local_model_endpoint(spec["llm"])
     caches = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     with override_settings(TOOLKIT_AI={"default": endpoint}, CACHES=caches):
         quality.prepare()

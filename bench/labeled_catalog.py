@@ -359,15 +359,14 @@ def flag_with_local_model(queryset: Any, url: str) -> Any:
     """Run the product admin's anomaly action over ``queryset`` with the local model at
     ``url``, through the demo's endpoint settings (timeout, retries, temperature 0),
     replacing the silent answers of those records."""
-    from django.conf import settings
     from django.contrib import admin
     from django.test.utils import override_settings
 
+    from bench._common import local_model_endpoint
     from demo.catalog.models import Product
     from toolkit.ai.runner import run_action
 
-    endpoint = {**settings.TOOLKIT_AI["default"], "BASE_URL": url}
-    endpoint.pop("UNAVAILABLE_REASON", None)
+    endpoint = local_model_endpoint(url)
     model_admin = admin.site.get_model_admin(Product)
     action = next(a for a in model_admin.get_ai_actions() if a.kind == "anomalies")
     with override_settings(TOOLKIT_AI={"default": endpoint}):
