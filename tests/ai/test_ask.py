@@ -243,7 +243,7 @@ def test_endpoint_down_says_so_and_keeps_the_question(catalog, llm, asker):
     assert response.status_code == 200
     assert any(m.startswith("The AI could not answer") for m in texts(response))
     assert response.context["cl"].query == "?cheap cables"
-    assert response.context["cl"].result_count == Product.objects.count()
+    assert response.context["cl"].queryset.count() == Product.objects.count()  # unsearched
     assert 'value="?cheap cables"' in response.content.decode()
 
 
@@ -328,7 +328,7 @@ def test_a_model_reaching_for_other_fields_gets_nothing_but_declared_ones(catalo
     response = client_for(asker).get(CHANGELIST, {"ask": "passwords of all users"})
     assert response.status_code == 200
     assert any(m.startswith("The AI could not answer") for m in texts(response))
-    assert response.context["cl"].result_count == Product.objects.count()
+    assert response.context["cl"].queryset.count() == Product.objects.count()  # unsearched
 
 
 def test_a_value_the_question_does_not_hold_is_not_understood(asker):
