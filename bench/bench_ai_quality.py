@@ -189,12 +189,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def run_child(spec: dict[str, Any]) -> dict[str, Any] | None:
-    """The measuring step in a process of its own (settings, database and all); its
-    progress goes to stderr, its figures to the last line of stdout."""
+def run_child(spec: dict[str, Any], script: str = __file__) -> dict[str, Any] | None:
+    """The measuring step of ``script`` (this one, or another benchmark that reuses these
+    helpers) in a process of its own (settings, database and all); its progress goes to
+    stderr, its figures to the last line of stdout."""
     env = {key: value for key, value in os.environ.items() if key != "TOOLKIT_AI_BASE_URL"}
     child_ = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
+        [sys.executable, script, "--child", json.dumps(spec)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

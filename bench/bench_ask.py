@@ -25,7 +25,6 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -77,19 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             "show": args.show,
             "questions": args.questions,
         }
-        env = {k: v for k, v in os.environ.items() if k != "TOOLKIT_AI_BASE_URL"}
-        done = subprocess.run(
-            [sys.executable, __file__, "--child", json.dumps(spec)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        lines = done.stdout.strip().splitlines()
-        if done.returncode or not lines:
-            print(f"the measuring step failed (exit {done.returncode}):\n{done.stdout[-3000:]}")
+        result = quality.run_child(spec, __file__)
+        if result is None:
             return 1
-        show(json.loads(lines[-1]))
+        show(result)
     finally:
         if server is not None:
             quality.stop(server)
